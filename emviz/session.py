@@ -1,0 +1,101 @@
+"""The state of one exploration: the data, the model settings and the EM history.
+
+No widgets here: the window, the command line and the tests share this.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from emviz import gmm
+from emviz.data import Dataset
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Model settings. ``reg_covar=None`` means relative to the data's scale (the default).
+
+    scikit-learn's absolute 1e-6 would swamp data measured in small units, so the
+    command line and the window regularise with 1e-6 of the smallest column variance.
+    """
+
+    k: int = 3
+    covariance: str = "full"
+    init: str = "kmeans++"
+    seed: int = 0
+    tol: float = 1e-6
+    max_iter: int = 1000
+    reg_covar: float | None = None
+
+    def __post_init__(self):
+        if int(self.k) != self.k or self.k < 1:
+            raise ValueError(f"k must be a positive integer, got {self.k!r}")
+        if self.covariance not in gmm.COVARIANCE_TYPES:
+            raise ValueError(
+                f"covariance must be one of {', '.join(gmm.COVARIANCE_TYPES)}, got {self.covariance!r}"
+            )
+        if self.init not in gmm.INIT_METHODS:
+            raise ValueError(f"init must be one of {', '.join(gmm.INIT_METHODS)}, got {self.init!r}")
+        if not (self.tol >= 0 and math.isfinite(self.tol)):
+            raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
+        if int(self.max_iter) != self.max_iter or self.max_iter < 0:
+            raise ValueError(f"max_iter must be an integer >= 0, got {self.max_iter!r}")
+        if self.reg_covar is not None and not (self.reg_covar >= 0 and math.isfinite(self.reg_covar)):
+            raise ValueError(f"reg_covar must be a finite number >= 0, got {self.reg_covar!r}")
+
+    def replace(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    def reg_covar_for(self, points: np.ndarray) -> float:
+        if self.reg_covar is not None:
+            return float(self.reg_covar)
+        return gmm.relative_reg_covar(points)
+
+    def start(self, dataset: Dataset) -> gmm.Mixture:
+        """The initial mixture for this data (raises DataError/ValueError with what to change)."""
+        dataset.require_points(self.k)
+        return gmm.initialize(
+            dataset.points, self.k, method=self.init, seed=self.seed, reg_covar=self.reg_covar_for(dataset.points)
+        )
+
+    def em(self, dataset: Dataset, start: gmm.Mixture):
+        """The EM generator from ``start`` with these settings."""
+        return gmm.em(
+            dataset.points,
+            start,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            covariance=self.covariance,
+            reg_covar=self.reg_covar_for(dataset.points),
+        )
+
+    def fit(self, dataset: Dataset) -> gmm.FitResult:
+        dataset.require_points(self.k)
+        return gmm.fit(
+            dataset.points,
+            self.k,
+            init=self.init,
+            seed=self.seed,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            covariance=self.covariance,
+            reg_covar=self.reg_covar_for(dataset.points),
+        )
+
+
+def describe_state(step: gmm.EMStep | None, settings: Settings, *, running: bool = False, error: str = "") -> str:
+    """The run's state in words: ready, running, paused, converged, stopped at max iterations, failed."""
+    if error:
+        return f"failed: {error}"
+    if step is None:
+        return "ready"
+    if step.converged:
+        return f"converged after {step.iteration} iterations (|Δ| < {settings.tol:g})"
+    if step.iteration >= settings.max_iter:
+        return f"stopped at max iterations ({settings.max_iter})"
+    if running:
+        return "running"
+    return "ready" if step.iteration == 0 else "paused"
