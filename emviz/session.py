@@ -99,3 +99,53 @@ def describe_state(step: gmm.EMStep | None, settings: Settings, *, running: bool
     if running:
         return "running"
     return "ready" if step.iteration == 0 else "paused"
+
+
+class Session:
+    """One exploration: a dataset, settings, the start they give, and the EM history since then.
+
+    Every change is transactional: a new dataset or new settings that cannot start
+    (too few points, bad values) raise, and the current data, settings and history stay.
+    """
+
+    def __init__(self, dataset: Dataset, settings: Settings | None = None):
+        self.dataset = dataset
+        self.settings = settings or Settings()
+        self.start: gmm.Mixture | None = None
+        self.history: list[gmm.EMStep] = []
+        self.steps = iter(())
+        self.error = ""
+        self.change(dataset, self.settings)
+
+    def change(self, dataset: Dataset | None = None, settings: Settings | None = None) -> None:
+        """Switch data and/or settings and start over from a new initial mixture."""
+        dataset = dataset or self.dataset
+        settings = settings or self.settings
+        start = settings.start(dataset)
+        steps = settings.em(dataset, start)
+        first = next(steps)  # iteration 0: the start and its log-likelihood
+        self.dataset, self.settings, self.start = dataset, settings, start
+        self.steps = steps
+        self.history = [first]
+        self.error = ""
+
+    def reset(self) -> None:
+        """Back to iteration 0 with the same start."""
+        self.steps = self.settings.em(self.dataset, self.start)
+        self.history = [next(self.steps)]
+        self.error = ""
+
+    def append(self, step: gmm.EMStep) -> None:
+        self.history.append(step)
+
+    @property
+    def last(self) -> gmm.EMStep:
+        return self.history[-1]
+
+    @property
+    def finished(self) -> bool:
+        """Converged or at max_iter: running further does nothing."""
+        return self.last.converged or self.last.iteration >= self.settings.max_iter
+
+    def state(self, *, running: bool = False) -> str:
+        return describe_state(self.last, self.settings, running=running, error=self.error)

@@ -1,0 +1,286 @@
+"""The scatter canvas: points coloured by responsibilities, ellipses and means of each component."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPen
+
+from emviz.gmm import EMStep, Mixture, responsibilities
+from emviz.ui import palette
+
+ELLIPSE_SEGMENTS = 120
+_CIRCLE = np.stack(
+    [np.cos(np.linspace(0, 2 * np.pi, ELLIPSE_SEGMENTS + 1)), np.sin(np.linspace(0, 2 * np.pi, ELLIPSE_SEGMENTS + 1))]
+)
+
+
+def ellipse_points(mean, cov, n_std):
+    """The curve {x : (x - mean)^T cov^-1 (x - mean) = n_std^2} of a 2x2 covariance, shape (2, m)."""
+    values, vectors = np.linalg.eigh(cov)
+    radii = n_std * np.sqrt(np.maximum(values, 0.0))
+    return np.asarray(mean)[:, None] + (vectors * radii) @ _CIRCLE
+
+
+def _disk_offsets(radius):
+    r = int(math.ceil(radius))
+    dy, dx = np.mgrid[-r : r + 1, -r : r + 1]
+    inside = dx**2 + dy**2 <= radius**2 + 0.25
+    return dy[inside], dx[inside]
+
+
+class PointCloud(pg.GraphicsObject):
+    """Many points, each with its own colour, rasterised with numpy at paint time.
+
+    pyqtgraph's ScatterPlotItem spends ~700 ms on per-point brushes for 1e5 points;
+    drawing the dots into an image of the visible region takes a few ms and keeps
+    every point's exact blended colour.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._x = np.empty(0)
+        self._y = np.empty(0)
+        self._argb = np.empty(0, dtype=np.uint32)
+        self._rect = QRectF()
+        self.radius = 3.0
+        self.outline = True
+
+    def set_points(self, xy: np.ndarray) -> None:
+        self.prepareGeometryChange()
+        self._x = np.ascontiguousarray(xy[:, 0], dtype=np.float64)
+        self._y = np.ascontiguousarray(xy[:, 1], dtype=np.float64)
+        self._argb = np.full(len(self._x), 0xFF808080, dtype=np.uint32)
+        n = len(self._x)
+        self.radius = 4.0 if n <= 2_000 else 3.0 if n <= 20_000 else 2.0 if n <= 200_000 else 1.2
+        self.outline = n <= 20_000
+        if n:
+            x0, x1, y0, y1 = self._x.min(), self._x.max(), self._y.min(), self._y.max()
+            self._rect = QRectF(x0, y0, max(x1 - x0, 1e-12), max(y1 - y0, 1e-12))
+        else:
+            self._rect = QRectF()
+        self.informViewBoundsChanged()
+        self.update()
+
+    def set_colors(self, argb: np.ndarray) -> None:
+        self._argb = np.ascontiguousarray(argb, dtype=np.uint32)
+        self.update()
+
+    def colors(self) -> np.ndarray:
+        return self._argb
+
+    def boundingRect(self):
+        return self._rect
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):
+        values = self._x if ax == 0 else self._y
+        if values.size == 0:
+            return (None, None)
+        return (float(values.min()), float(values.max()))
+
+    def pixelPadding(self):
+        return self.radius + 1
+
+    def paint(self, painter, option, widget=None):
+        if self._x.size == 0:
+            return
+        device = painter.device()
+        dpr = device.devicePixelRatioF() if device is not None else 1.0
+        t = painter.deviceTransform()
+        area = QRectF(0, 0, device.width(), device.height())
+        if painter.hasClipping():
+            area = area.intersected(t.mapRect(painter.clipBoundingRect()))
+        x0, y0 = math.floor(area.left() * dpr), math.floor(area.top() * dpr)
+        w, h = math.ceil(area.right() * dpr) - x0, math.ceil(area.bottom() * dpr) - y0
+        if w <= 0 or h <= 0:
+            return
+        px = (t.m11() * self._x + t.m21() * self._y + t.dx()) * dpr - x0
+        py = (t.m12() * self._x + t.m22() * self._y + t.dy()) * dpr - y0
+        radius = self.radius * dpr
+        pad = int(math.ceil(radius)) + 2
+        ix = np.rint(px).astype(np.intp)
+        iy = np.rint(py).astype(np.intp)
+        keep = (ix > -pad) & (ix < w + pad) & (iy > -pad) & (iy < h + pad)
+        ix, iy, argb = ix[keep], iy[keep], self._argb[keep]
+        stride = w + 2 * pad
+        base = (iy + pad) * stride + (ix + pad)
+        buffer = np.zeros((h + 2 * pad) * stride, dtype=np.uint32)
+        inner_dy, inner_dx = _disk_offsets(radius)
+        inner = inner_dy * stride + inner_dx
+        if self.outline:
+            ring_dy, ring_dx = _disk_offsets(radius + 1.0)
+            ring = ring_dy * stride + ring_dx
+            dark = argb & np.uint32(0xFF000000)
+            for shift in (16, 8, 0):
+                channel = (argb >> np.uint32(shift)) & np.uint32(0xFF)
+                dark |= ((channel * np.uint32(55)) // np.uint32(100)) << np.uint32(shift)
+            # each point's ring, then its fill, point after point: numpy assigns in order
+            offsets = np.concatenate([ring, inner])
+            values = np.concatenate(
+                [np.repeat(dark[:, None], len(ring), axis=1), np.repeat(argb[:, None], len(inner), axis=1)], axis=1
+            )
+            buffer[(base[:, None] + offsets).ravel()] = values.ravel()
+        else:
+            buffer[(base[:, None] + inner).ravel()] = np.repeat(argb, len(inner))
+        pixels = np.ascontiguousarray(buffer.reshape(h + 2 * pad, stride)[pad : pad + h, pad : pad + w])
+        image = QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(dpr)
+        painter.save()
+        painter.resetTransform()
+        painter.drawImage(QPointF(x0 / dpr, y0 / dpr), image)
+        painter.restore()
+
+
+class MixtureCanvas(pg.PlotWidget):
+    """Data, covariance ellipses (1, 2 and optionally 3 standard deviations), means and a legend."""
+
+    LEVELS = (1.0, 2.0, 3.0)
+
+    def __init__(self, parent=None):
+        super().__init__(parent, background=palette.BACKGROUND)
+        self.setMinimumSize(480, 360)
+        item = self.getPlotItem()
+        item.showGrid(x=True, y=True, alpha=0.2)
+        font = QFont()
+        font.setPointSize(12)
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setStyle(maxTickLevel=1)  # major grid only: minor lines cost half of every frame
+            axis.setPen(pg.mkPen(palette.INK))
+            axis.setTextPen(pg.mkPen(palette.INK))
+            axis.setTickFont(font)
+        item.setMenuEnabled(False)
+        self.points = PointCloud()
+        self.addItem(self.points)
+        # each mean: a white disc with a dark rim under a dot of the component's colour,
+        # visible on its own cloud of points and on white alike
+        self.mean_halos = pg.ScatterPlotItem(
+            size=26, symbol="o", pxMode=True, brush=pg.mkBrush(palette.BACKGROUND), pen=pg.mkPen(palette.INK, width=1.5)
+        )
+        self.mean_halos.setZValue(19)
+        self.addItem(self.mean_halos)
+        self.means = pg.ScatterPlotItem(size=17, symbol="o", pxMode=True, pen=None)
+        self.means.setZValue(20)
+        self.addItem(self.means)
+        self.legend = pg.LegendItem(offset=(10, 10), labelTextSize="13pt", labelTextColor=palette.INK,
+                                    brush=pg.mkBrush(255, 255, 255, 225), pen=pg.mkPen(palette.GRID))
+        self.legend.setParentItem(item.getViewBox())
+        self.legend.setZValue(30)
+        self._ellipses: list[list[pg.PlotCurveItem]] = []
+        self._labels: list[pg.TextItem] = []
+        self._legend_swatches: list[pg.ScatterPlotItem] = []
+        self._mean_brushes: list = []
+        self._truth: list[pg.PlotCurveItem] = []
+        self._points_xy = np.empty((0, 2))
+        self.hard_labels = False
+        self.show_third_ellipse = False
+        self.show_truth = False
+        self._true_mixture = None
+        self._step = None
+
+    # ------------------------------------------------------------------ data
+
+    def set_data(self, points: np.ndarray, columns, *, true_mixture: Mixture | None = None, equal_axes: bool = True):
+        self._points_xy = np.asarray(points)
+        self.points.set_points(self._points_xy)
+        item = self.getPlotItem()
+        item.setLabel("bottom", columns[0], **{"font-size": "14pt", "color": palette.INK.name()})
+        item.setLabel("left", columns[1], **{"font-size": "14pt", "color": palette.INK.name()})
+        self.set_equal_axes(equal_axes)
+        self._true_mixture = true_mixture
+        self._draw_truth()
+        self.autoRange(padding=0.06)
+
+    def set_equal_axes(self, on: bool):
+        self.getPlotItem().getViewBox().setAspectLocked(bool(on), ratio=1.0)
+        if self._points_xy.size:
+            self.autoRange(padding=0.06)
+
+    def set_show_truth(self, on: bool):
+        self.show_truth = bool(on)
+        self._draw_truth()
+
+    def _draw_truth(self):
+        for curve in self._truth:
+            self.removeItem(curve)
+        self._truth = []
+        if not (self.show_truth and self._true_mixture is not None):
+            return
+        pen = pg.mkPen(QColor(60, 60, 60), width=2, style=Qt.PenStyle.DashLine)
+        for mean, cov in zip(self._true_mixture.means, self._true_mixture.covariances):
+            xy = ellipse_points(mean, cov, 2.0)
+            curve = pg.PlotCurveItem(xy[0], xy[1], pen=pen)
+            curve.setZValue(5)
+            self.addItem(curve)
+            self._truth.append(curve)
+
+    # ------------------------------------------------------------------ mixture
+
+    def _ensure_components(self, k: int):
+        if len(self._ellipses) == k:
+            return
+        for curves in self._ellipses:
+            for curve in curves:
+                self.removeItem(curve)
+        for label in self._labels:
+            self.removeItem(label)
+        self.legend.clear()
+        self._ellipses, self._labels, self._legend_swatches = [], [], []
+        # built once per k and reused: pyqtgraph caches symbol pixmaps per pen and brush
+        self._mean_brushes = [pg.mkBrush(palette.qcolor(i)) for i in range(k)]
+
+        for i in range(k):
+            color = palette.qcolor(i)
+            curves = []
+            for level, width, style in zip(
+                self.LEVELS, (3.5, 2.5, 1.5), (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
+            ):
+                pen = QPen(color, width, style)
+                pen.setCosmetic(True)
+                curve = pg.PlotCurveItem(pen=pen, antialias=True)
+                curve.setZValue(10)
+                self.addItem(curve)
+                curves.append(curve)
+            self._ellipses.append(curves)
+            label = pg.TextItem(str(i + 1), color=palette.INK, anchor=(-0.35, 1.1), border=pg.mkPen(color, width=2),
+                                fill=pg.mkBrush(255, 255, 255, 230))
+            label_font = QFont()
+            label_font.setPointSize(13)
+            label_font.setBold(True)
+            label.setFont(label_font)
+            label.setZValue(25)
+            self.addItem(label)
+            self._labels.append(label)
+            swatch = pg.ScatterPlotItem(size=14, symbol="o", brush=pg.mkBrush(color), pen=pg.mkPen("w", width=1.5))
+            self._legend_swatches.append(swatch)
+            self.legend.addItem(swatch, f"{i + 1}")
+
+    def show_step(self, step: EMStep, resp: np.ndarray | None = None):
+        """Draw one snapshot: point colours, ellipses, means, labels and legend."""
+        self._step = step
+        mixture = step.mixture
+        self._ensure_components(mixture.k)
+        if self._points_xy.size:
+            if resp is None:
+                resp = responsibilities(self._points_xy, mixture)
+            colors = palette.rgb(mixture.k)[resp.argmax(axis=1)] if self.hard_labels else palette.blend(resp)
+            self.points.set_colors(palette.pack_argb(colors))
+        for i in range(mixture.k):
+            mean, cov = mixture.means[i], mixture.covariances[i]
+            for level, curve in zip(self.LEVELS, self._ellipses[i]):
+                if level > 2 and not self.show_third_ellipse:
+                    curve.setData([], [])
+                    continue
+                xy = ellipse_points(mean, cov, level)
+                curve.setData(xy[0], xy[1])
+            self._labels[i].setPos(float(mean[0]), float(mean[1]))
+            self.legend.items[i][1].setText(f"{i + 1}   π = {mixture.weights[i]:.3f}")
+        self.mean_halos.setData(mixture.means[:, 0], mixture.means[:, 1])
+        self.means.setData(mixture.means[:, 0], mixture.means[:, 1], brush=self._mean_brushes)
+
+    def redraw(self):
+        if self._step is not None:
+            self.show_step(self._step)

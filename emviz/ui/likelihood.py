@@ -1,0 +1,60 @@
+"""The log-likelihood curve: mean log-likelihood per point against iteration, growing live."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QFont
+
+from emviz.ui import palette
+
+
+class LikelihoodPlot(pg.PlotWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent, background=palette.BACKGROUND)
+        self.setMinimumHeight(150)
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.showGrid(x=True, y=True, alpha=0.2)
+        font = QFont()
+        font.setPointSize(11)
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setPen(pg.mkPen(palette.INK))
+            axis.setTextPen(pg.mkPen(palette.INK))
+            axis.setTickFont(font)
+            axis.setStyle(maxTickLevel=1)
+        style = {"font-size": "12pt", "color": palette.INK.name()}
+        item.setLabel("bottom", "iteration", **style)
+        item.setLabel("left", "mean log-likelihood", **style)
+        self.curve = pg.PlotDataItem(
+            pen=pg.mkPen(palette.INK, width=2.5),
+            symbol="o",
+            symbolSize=6,
+            symbolBrush=pg.mkBrush(palette.INK),
+            symbolPen=None,
+        )
+        self.addItem(self.curve)
+        self.current_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(palette.qcolor(1), width=1.5))
+        self.addItem(self.current_line)
+        self.current = pg.ScatterPlotItem(size=14, brush=pg.mkBrush(palette.qcolor(1)), pen=pg.mkPen("w", width=2))
+        self.current.setZValue(10)
+        self.addItem(self.current)
+
+    def set_history(self, iterations: np.ndarray, values: np.ndarray):
+        """Draw the whole curve and mark its last point."""
+        self.curve.setData(iterations, values)
+        if len(iterations):
+            self.current_line.setValue(float(iterations[-1]))
+            self.current.setData([iterations[-1]], [values[-1]])
+        # keep the curve in view as it grows, at least a few iterations wide
+        vb = self.getPlotItem().getViewBox()
+        vb.setXRange(0, max(5, float(iterations[-1]) if len(iterations) else 5), padding=0.04)
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            # A random start can begin far below where EM ends; past ten iterations the
+            # lowest tenth of the curve may leave the plot so the rise to convergence shows.
+            low = float(np.percentile(finite, 10)) if finite.size >= 10 else float(finite.min())
+            high = float(finite.max())
+            span = max(high - low, 1e-9 * max(1.0, abs(high)), 1e-12)
+            vb.setYRange(low - 0.05 * span, high + 0.05 * span, padding=0)

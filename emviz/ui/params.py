@@ -1,0 +1,68 @@
+"""The parameters table: weight, mean and covariance of every component, as the article reports them."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+from emviz.gmm import Mixture
+from emviz.ui import palette
+
+HEADERS = ["", "π", "μ₁", "μ₂", "Σ₁₁", "Σ₁₂", "Σ₂₂"]
+
+
+def _number(value: float) -> str:
+    return f"{value:.3f}".replace("-", "−") if abs(value) < 1e4 else f"{value:.3g}".replace("-", "−")
+
+
+class ParameterTable(QTableWidget):
+    def __init__(self, parent=None):
+        super().__init__(0, len(HEADERS), parent)
+        self.setHorizontalHeaderLabels(HEADERS)
+        self.verticalHeader().setVisible(False)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setMinimumSectionSize(30)
+        font = QFont()
+        font.setPointSize(11)
+        self.setFont(font)
+        self.setMinimumHeight(120)
+
+    def set_columns(self, columns):
+        """Explain the subscripts: 1 and 2 are the two data columns."""
+        tips = ["component", "weight", f"mean of {columns[0]}", f"mean of {columns[1]}",
+                f"variance of {columns[0]}", f"covariance of {columns[0]} and {columns[1]}",
+                f"variance of {columns[1]}"]
+        for i, tip in enumerate(tips):
+            self.horizontalHeaderItem(i).setToolTip(tip)
+        self.setToolTip(f"1 = {columns[0]}, 2 = {columns[1]}")
+
+    def set_mixture(self, mixture: Mixture):
+        if self.rowCount() != mixture.k:
+            self.setRowCount(mixture.k)
+            bold = QFont()
+            bold.setBold(True)
+            for i in range(mixture.k):
+                swatch = QTableWidgetItem(f" {i + 1} ")
+                swatch.setBackground(QBrush(palette.qcolor(i)))
+                swatch.setForeground(QBrush(palette.BACKGROUND))
+                swatch.setFont(bold)
+                swatch.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                self.setItem(i, 0, swatch)
+                for j in range(1, len(HEADERS)):
+                    cell = QTableWidgetItem()
+                    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    self.setItem(i, j, cell)
+        for i in range(mixture.k):
+            cov = mixture.covariances[i]
+            values = (mixture.weights[i], *mixture.means[i, :2], cov[0, 0], cov[0, 1], cov[1, 1])
+            for j, value in enumerate(values, start=1):
+                self.item(i, j).setText(_number(value))
+
+    def text(self, row: int, column: int) -> str:
+        return self.item(row, column).text()

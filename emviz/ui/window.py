@@ -1,0 +1,485 @@
+"""The main window: EM fitting a Gaussian mixture, animated live from a worker thread."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QGroupBox,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from emviz.data import PRESETS, CsvTable, DataError, Dataset, generate, read_csv_table
+from emviz.session import Session, Settings
+from emviz.ui import palette
+from emviz.ui.canvas import MixtureCanvas
+from emviz.ui.controls import DataControls, ModelControls, RunControls
+from emviz.ui.likelihood import LikelihoodPlot
+from emviz.ui.params import ParameterTable
+from emviz.worker import FINISHED_FAILED, EMRunner
+
+DRAW_INTERVAL_MS = 16  # redraw at most at screen rate, however fast snapshots arrive
+RUN_BUDGET = 10**9
+
+
+def preset_settings(name: str, settings: Settings) -> Settings:
+    """The settings a preset is meant to be shown with, keeping the user's other choices."""
+    defaults = Settings()
+    suggested = {"k": defaults.k, "init": defaults.init, "tol": defaults.tol, "seed": defaults.seed,
+                 **PRESETS[name].suggested}
+    return settings.replace(**suggested)
+
+
+def _minus(text: str) -> str:
+    return text.replace("-", "−")
+
+
+class MainWindow(QMainWindow):
+    """The whole application window. ``session`` holds the state; widgets only show it."""
+
+    drawn = Signal(int)  # the iteration just drawn (GUI thread)
+    run_finished = Signal(str)  # why the worker stopped: budget, paused, stopped, done, failed
+
+    def __init__(self, dataset: Dataset | None = None, settings: Settings | None = None, *, kind: str | None = None,
+                 table: CsvTable | None = None):
+        super().__init__()
+        if dataset is None:
+            dataset = PRESETS["article"]()
+            settings = preset_settings("article", settings or Settings())
+            kind = "preset"
+        self.session = Session(dataset, settings or Settings())
+        self._kind = kind or ("csv" if table is not None else "preset" if dataset.source.startswith("preset") else "generated")
+        self._table = table
+        self.frames_drawn = 0
+        self.runner = EMRunner(self)
+        self._build()
+        self._connect()
+        self.runner.set_interval(self.run_controls.interval())
+        self._show_dataset()
+        self.model_controls.show_settings(self.session.settings)
+        self._draw_latest()
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self):
+        self.setWindowTitle("emviz — EM for Gaussian mixtures")
+        self.header = QLabel()
+        header_font = QFont()
+        header_font.setPointSize(17)
+        header_font.setBold(True)
+        self.header.setFont(header_font)
+        self.header.setContentsMargins(8, 4, 8, 4)
+        self.canvas = MixtureCanvas()
+        self.likelihood = LikelihoodPlot()
+        plots = QSplitter(Qt.Orientation.Vertical)
+        plots.addWidget(self.canvas)
+        plots.addWidget(self.likelihood)
+        plots.setStretchFactor(0, 3)
+        plots.setStretchFactor(1, 1)
+        plots.setSizes([700, 230])
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.header)
+        left_layout.addWidget(plots, 1)
+        self.plots_panel = left
+
+        self.data_controls = DataControls()
+        self.model_controls = ModelControls()
+        self.run_controls = RunControls()
+        self.params = ParameterTable()
+        params_box = QGroupBox("Parameters (π, μ, Σ)")
+        params_layout = QVBoxLayout(params_box)
+        params_layout.addWidget(self.params)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        for widget in (self.run_controls, self.model_controls, self.data_controls, params_box):
+            side_layout.addWidget(widget)
+        side_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(470)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(scroll)
+        splitter.setStretchFactor(0, 1)
+        splitter.setSizes([1020, 480])
+        self.setCentralWidget(splitter)
+
+        bar = self.statusBar()
+        self.status_iteration = QLabel()
+        self.status_ll = QLabel()
+        self.status_delta = QLabel()
+        self.status_state = QLabel()
+        for label in (self.status_iteration, self.status_ll, self.status_delta):
+            label.setMinimumWidth(150)
+            bar.addPermanentWidget(label)
+        bar.addPermanentWidget(self.status_state, 1)
+        self.resize(1500, 950)
+
+        self._draw_timer = QTimer(self)
+        self._draw_timer.setSingleShot(True)
+        self._draw_timer.setInterval(DRAW_INTERVAL_MS)
+
+    def _connect(self):
+        d, m, r = self.data_controls, self.model_controls, self.run_controls
+        d.preset.activated.connect(self._on_preset)
+        d.generate.clicked.connect(self.generate_data)
+        d.open_csv.clicked.connect(self.open_csv)
+        d.points.valueChanged.connect(self._on_sampling_changed)
+        d.data_seed.valueChanged.connect(self._on_sampling_changed)
+        d.true_k.valueChanged.connect(self._on_generator_changed)
+        d.separation.valueChanged.connect(self._on_generator_changed)
+        d.x_column.currentIndexChanged.connect(self._on_columns_changed)
+        d.y_column.currentIndexChanged.connect(self._on_columns_changed)
+        d.equal_axes.toggled.connect(self.canvas.set_equal_axes)
+        d.show_truth.toggled.connect(self.canvas.set_show_truth)
+        for spin in (m.k, m.seed, m.max_iter):
+            spin.valueChanged.connect(self._on_model_changed)
+        m.covariance.currentIndexChanged.connect(self._on_model_changed)
+        m.init.currentIndexChanged.connect(self._on_model_changed)
+        m.tol.currentTextChanged.connect(self._on_tolerance_edited)
+        m.tol.lineEdit().editingFinished.connect(self._on_model_changed)
+        r.step.clicked.connect(self.step)
+        r.run.clicked.connect(self.run_or_pause)
+        r.reset.clicked.connect(self.reset)
+        r.speed.valueChanged.connect(lambda _: self.runner.set_interval(r.interval()))
+        r.hard_labels.toggled.connect(self._on_display_changed)
+        r.third_ellipse.toggled.connect(self._on_display_changed)
+        self.runner.stepped.connect(self._on_step)
+        self.runner.finished.connect(self._on_run_finished)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.running_changed.connect(self._on_running_changed)
+        self._draw_timer.timeout.connect(self._draw_latest)
+        for key, slot in (
+            (Qt.Key.Key_Space, self.run_or_pause),
+            (Qt.Key.Key_Right, self.step),
+            (Qt.Key.Key_R, self.reset),
+            (QKeySequence.StandardKey.Open, self.open_csv),
+            (QKeySequence("Ctrl+Q"), self.close),
+        ):
+            QShortcut(QKeySequence(key), self, slot)
+
+    # ------------------------------------------------------------------ running
+
+    @Slot()
+    def step(self):
+        """Exactly one EM iteration."""
+        if self.runner.running:
+            return
+        if self.session.finished:
+            self._say_finished()
+            return
+        self.runner.start(self.session.steps, 1)
+        self._show_status()
+
+    @Slot()
+    def run_or_pause(self):
+        if self.runner.running:
+            self.runner.pause()
+            return
+        if self.session.finished:
+            self._say_finished()
+            return
+        self.runner.start(self.session.steps, RUN_BUDGET)
+        self._show_status()
+
+    def run(self):
+        if not self.runner.running:
+            self.run_or_pause()
+
+    def pause(self):
+        if self.runner.running:
+            self.runner.pause()
+
+    @Slot()
+    def reset(self):
+        """Iteration 0 again, with the same start."""
+        self.runner.stop()
+        self.session.reset()
+        self._draw_latest()
+
+    def _say_finished(self):
+        self.statusBar().showMessage(
+            f"{self.session.state()}: Reset, or change a setting, to run again", 4000
+        )
+
+    @Slot(object)
+    def _on_step(self, step):
+        self.session.append(step)
+        if not self._draw_timer.isActive():
+            self._draw_timer.start()
+
+    @Slot(str)
+    def _on_run_finished(self, reason):
+        self._draw_latest()
+        self.run_finished.emit(reason)
+
+    @Slot(str)
+    def _on_failed(self, message):
+        self.session.error = message
+        self._draw_latest()
+        self.show_error("EM stopped", f"EM stopped at iteration {self.session.last.iteration + 1}: {message}")
+
+    @Slot(bool)
+    def _on_running_changed(self, running):
+        self.run_controls.set_running(running)
+        self._show_status()
+
+    # ------------------------------------------------------------------ changes
+
+    def _apply(self, dataset: Dataset | None = None, settings: Settings | None = None, *, kind=None, table=None) -> bool:
+        """Stop, then switch data and/or settings; on bad input say why and keep everything as it was."""
+        self.runner.stop()
+        try:
+            self.session.change(dataset, settings)
+        except (DataError, ValueError) as exc:
+            self.show_error("Cannot use these settings", str(exc))
+            self.model_controls.show_settings(self.session.settings)
+            self._draw_latest()
+            return False
+        if dataset is not None:
+            self._kind = kind or self._kind
+            self._table = table if kind == "csv" else None
+            self._show_dataset()
+        self.model_controls.show_settings(self.session.settings)
+        self._draw_latest()
+        return True
+
+    @Slot()
+    def _on_model_changed(self, *_):
+        try:
+            settings = self.model_controls.settings(self.session.settings.reg_covar)
+        except ValueError as exc:
+            self.show_error("Cannot use these settings", str(exc))
+            self.model_controls.show_settings(self.session.settings)
+            return
+        if settings != self.session.settings:
+            self._apply(settings=settings)
+
+    @Slot(str)
+    def _on_tolerance_edited(self, text):
+        # picking from the list applies at once; typed text waits for Enter or leaving the field
+        if self.model_controls.tol.findText(text) >= 0 and not self.model_controls.tol.lineEdit().hasFocus():
+            self._on_model_changed()
+
+    def load_preset(self, name: str) -> bool:
+        d = self.data_controls
+        preset = PRESETS[name]
+        n = d.points.value() if preset.default_n is not None else None
+        try:
+            dataset = preset(n, d.data_seed.value())
+        except (DataError, ValueError) as exc:
+            self.show_error("Cannot load the preset", str(exc))
+            return False
+        return self._apply(dataset, preset_settings(name, self.session.settings), kind="preset")
+
+    @Slot(int)
+    def _on_preset(self, index):
+        name = self.data_controls.preset.itemData(index)
+        preset = PRESETS[name]
+        if preset.default_n is not None:
+            with QSignalBlocker(self.data_controls.points):
+                self.data_controls.points.setValue(preset.default_n)
+        self.load_preset(name)
+
+    @Slot()
+    def generate_data(self) -> bool:
+        d = self.data_controls
+        try:
+            dataset = generate(d.points.value(), d.true_k.value(), separation=d.separation.value(),
+                               seed=d.data_seed.value())
+        except ValueError as exc:
+            self.show_error("Cannot generate data", str(exc))
+            return False
+        return self._apply(dataset, kind="generated")
+
+    @Slot()
+    def _on_sampling_changed(self, *_):
+        if self._kind == "preset":
+            self.load_preset(self.data_controls.preset.currentData())
+        elif self._kind == "generated":
+            self.generate_data()
+
+    @Slot()
+    def _on_generator_changed(self, *_):
+        if self._kind == "generated":
+            self.generate_data()
+
+    @Slot()
+    def open_csv(self):
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open CSV file", "", "Data files (*.csv *.tsv *.txt *.dat);;All files (*)"
+        )
+        if path:
+            self.load_csv(path)
+
+    def load_csv(self, path, columns=None) -> bool:
+        """Load a CSV file; a bad one is reported and the current data, settings and history stay."""
+        try:
+            table = read_csv_table(path)
+            if len(table.numeric_columns) < 2 and columns is None:
+                raise DataError(
+                    f"{path}: only one column holds numbers ({table.numeric_columns[0]!r}); emviz needs two"
+                )
+            dataset = table.dataset(columns or table.numeric_columns[:2])
+            if dataset.d != 2:
+                raise DataError(f"{path}: the window shows two columns; choose exactly two")
+        except DataError as exc:
+            self.show_error("Cannot open the file", str(exc))
+            return False
+        if not self._apply(dataset, kind="csv", table=table):
+            return False
+        message = dataset.dropped_message()
+        if len(table.numeric_columns) > 2:
+            message = (f"{len(table.numeric_columns)} numeric columns: showing {dataset.columns[0]} and "
+                       f"{dataset.columns[1]}; choose others under Data. ") + message
+        if message:
+            self.statusBar().showMessage(message, 15000)
+        return True
+
+    @Slot()
+    def _on_columns_changed(self, *_):
+        if self._table is None:
+            return
+        columns = [self.data_controls.x_column.currentData(), self.data_controls.y_column.currentData()]
+        if None in columns:
+            return
+        if columns[0] == columns[1]:
+            self.show_error("Choose two columns", "The X and Y columns must differ.")
+            self._show_dataset()
+            return
+        try:
+            dataset = self._table.dataset(columns)
+        except DataError as exc:
+            self.show_error("Cannot use these columns", str(exc))
+            self._show_dataset()
+            return
+        if self._apply(dataset, kind="csv", table=self._table) and dataset.dropped_rows:
+            self.statusBar().showMessage(dataset.dropped_message(), 15000)
+
+    @Slot()
+    def _on_display_changed(self, *_):
+        self.canvas.hard_labels = self.run_controls.hard_labels.isChecked()
+        self.canvas.show_third_ellipse = self.run_controls.third_ellipse.isChecked()
+        self._draw_latest()
+
+    def show_error(self, title: str, message: str):
+        self.statusBar().showMessage(message, 15000)
+        QMessageBox.warning(self, title, message)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _show_dataset(self):
+        dataset = self.session.dataset
+        d = self.data_controls
+        if self._kind == "preset":
+            name = dataset.source.split("'")[1] if "'" in dataset.source else dataset.name
+            index = d.preset.findData(name)
+            if index >= 0:
+                with QSignalBlocker(d.preset):
+                    d.preset.setCurrentIndex(index)
+            equal = PRESETS[name].equal_axes if name in PRESETS else True
+        else:
+            equal = self._kind == "generated"
+        sampled = self._kind in ("preset", "generated") and not (
+            self._kind == "preset" and PRESETS[d.preset.currentData()].default_n is None
+        )
+        d.points.setEnabled(sampled)
+        d.data_seed.setEnabled(sampled)
+        if self._table is not None:
+            d.show_columns(self._table.numeric_columns, dataset.columns)
+        else:
+            d.show_columns([])
+        with QSignalBlocker(d.equal_axes):
+            d.equal_axes.setChecked(equal)
+        d.show_truth.setEnabled(dataset.mixture is not None)
+        info = f"<b>{dataset.name}</b>: {dataset.n:,} points"
+        if dataset.dropped_rows:
+            info += f"<br>{dataset.dropped_message()}"
+        d.info.setText(info)
+        self.canvas.set_data(dataset.points, dataset.columns, true_mixture=dataset.mixture, equal_axes=equal)
+        self.canvas.set_show_truth(d.show_truth.isChecked())
+        self.params.set_columns(dataset.columns)
+        self.setWindowTitle(f"emviz — {dataset.name}")
+
+    def draw_step(self, index: int = -1):
+        """Draw snapshot ``index`` of the history (the newest by default), with the curve up to it."""
+        history = self.session.history
+        index = index % len(history)
+        step = history[index]
+        self.canvas.show_step(step)
+        upto = history[: index + 1]
+        self.likelihood.set_history(
+            np.fromiter((s.iteration for s in upto), dtype=float, count=len(upto)),
+            np.fromiter((s.log_likelihood for s in upto), dtype=float, count=len(upto)),
+        )
+        self.params.set_mixture(step.mixture)
+        self._show_status(step)
+        self.frames_drawn += 1
+        self.drawn.emit(step.iteration)
+
+    @Slot()
+    def _draw_latest(self):
+        self._draw_timer.stop()
+        self.draw_step(-1)
+
+    def _show_status(self, step=None):
+        step = step or self.session.last
+        state = self.session.state(running=self.runner.running)
+        if step is not self.session.last:
+            state = "replay"
+        delta = "—" if not np.isfinite(step.delta) else _minus(f"{step.delta:+.3e}")
+        self.status_iteration.setText(f"iteration {step.iteration}")
+        self.status_ll.setText("log-likelihood " + _minus(f"{step.log_likelihood:.6f}"))
+        self.status_delta.setText(f"Δ {delta}")
+        self.status_state.setText(state)
+        color = next((c for word, c in (("failed", "#B00020"), ("converged", "#007A4D"), ("stopped", "#B35900"))
+                      if state.startswith(word)), palette.INK.name())
+        self.header.setText(
+            f"<span>Iteration {step.iteration}</span>&nbsp;&nbsp;·&nbsp;&nbsp;"
+            f"<span>mean log-likelihood {_minus(f'{step.log_likelihood:.4f}')}</span>&nbsp;&nbsp;·&nbsp;&nbsp;"
+            f"<span style='color:{color}'>{state.split(' (')[0]}</span>"
+        )
+
+    # ------------------------------------------------------------------ lifetime
+
+    def closeEvent(self, event):
+        # stop the worker and join its thread before Qt tears the window down
+        self.runner.stop()
+        super().closeEvent(event)
+
+
+def make_app(argv=None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv or sys.argv[:1]))
+        app.setApplicationName("emviz")
+        app.setStyle("Fusion")
+        font = app.font()
+        font.setPointSize(max(font.pointSize(), 11))
+        app.setFont(font)
+    return app
+
+
+def run_app(dataset: Dataset | None = None, settings: Settings | None = None, table: CsvTable | None = None) -> int:
+    """Open the window and run Qt's event loop until it closes."""
+    app = make_app()
+    window = MainWindow(dataset, settings, kind="csv" if table is not None else None, table=table)
+    window.show()
+    return app.exec()
+
