@@ -30,6 +30,7 @@ __all__ = [
     "COVARIANCE_TYPES",
     "INIT_METHODS",
     "EMStep",
+    "Evaluator",
     "FitResult",
     "Mixture",
     "em",
@@ -260,6 +261,42 @@ def _e_step(features, coef):
     return stats, total / n
 
 
+class Evaluator:
+    """E-steps on the same points again and again: the centred features are built once.
+
+    :func:`em` runs on one; a window redrawing responsibilities at screen rate keeps one too.
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+    """
+
+    def __init__(self, X):
+        X = _check_data(X)
+        self.n, self.d = X.shape
+        self.center = X.mean(axis=0)
+        self.features = _features(X, self.center)  # (m, n)
+
+    def _coefficients(self, mixture):
+        if mixture.d != self.d:
+            raise ValueError(f"X has {self.d} columns but the mixture is {mixture.d}-dimensional")
+        return _log_prob_coefficients(mixture, self.center)
+
+    def statistics(self, mixture):
+        """Sufficient statistics, shape (k, m), and the mean log-likelihood of ``mixture``."""
+        return _e_step(self.features, self._coefficients(mixture))
+
+    def responsibilities(self, mixture, *, transposed=False) -> np.ndarray:
+        """Posterior probabilities, shape (n, k), or (k, n) with ``transposed=True``."""
+        coef = self._coefficients(mixture)
+        out = np.empty((mixture.k, self.n))
+        for rows in _chunks(self.n, mixture.k):
+            block = coef @ self.features[:, rows]
+            _log_normalize(block)
+            out[:, rows] = block
+        return out if transposed else np.ascontiguousarray(out.T)
+
+
 def _scatter(stats, d):
     """Per-component weighted scatter about the new means, from the statistics.
 
@@ -408,35 +445,14 @@ def n_parameters(k, d, covariance="full"):
 # --------------------------------------------------------------------------- public functions
 
 
-def _weighted_log_prob_blocks(X, mixture):
-    X = _check_data(X)
-    if X.shape[1] != mixture.d:
-        raise ValueError(f"X has {X.shape[1]} columns but the mixture is {mixture.d}-dimensional")
-    center = X.mean(axis=0)
-    coef = _log_prob_coefficients(mixture, center)
-    for rows in _chunks(X.shape[0], mixture.k):
-        yield rows, coef @ _features(X[rows], center)
-
-
 def log_likelihood(X, mixture) -> float:
     """Mean log-likelihood per point of ``X`` (n, d) under ``mixture``."""
-    total = 0.0
-    n = 0
-    for rows, wlp in _weighted_log_prob_blocks(X, mixture):
-        total += _log_normalize(wlp).sum()
-        n = rows.stop
-    return float(total / n)
+    return float(Evaluator(X).statistics(mixture)[1])
 
 
 def responsibilities(X, mixture) -> np.ndarray:
     """Posterior probabilities of the components, shape (n, k); rows sum to 1."""
-    out = None
-    for rows, wlp in _weighted_log_prob_blocks(X, mixture):
-        if out is None:
-            out = np.empty((np.asarray(X).shape[0], mixture.k))
-        _log_normalize(wlp)
-        out[rows] = wlp.T
-    return out
+    return Evaluator(X).responsibilities(mixture)
 
 
 def em(X, start, *, tol=1e-6, max_iter=1000, covariance="full", reg_covar=1e-6) -> Iterator[EMStep]:
@@ -470,19 +486,18 @@ def em(X, start, *, tol=1e-6, max_iter=1000, covariance="full", reg_covar=1e-6) 
     _check_settings(covariance, reg_covar, tol, max_iter)
     if X.shape[1] != start.d:
         raise ValueError(f"X has {X.shape[1]} columns but the start mixture is {start.d}-dimensional")
-    center = X.mean(axis=0)
-    features = _features(X, center)
+    evaluator = Evaluator(X)
     mixture = _project(start, covariance)
-    stats, ll = _e_step(features, _log_prob_coefficients(mixture, center))
+    stats, ll = evaluator.statistics(mixture)
     _check_finite(ll, 0)
     yield EMStep(0, mixture, float(ll), math.nan, False)
     for iteration in range(1, int(max_iter) + 1):
         try:
-            mixture = _m_step(stats, center, covariance, reg_covar)
+            mixture = _m_step(stats, evaluator.center, covariance, reg_covar)
         except ValueError as exc:
             raise ValueError(f"EM iteration {iteration}: {exc}") from None
         previous = ll
-        stats, ll = _e_step(features, _log_prob_coefficients(mixture, center))
+        stats, ll = evaluator.statistics(mixture)
         _check_finite(ll, iteration)
         delta = ll - previous
         converged = abs(delta) < tol
