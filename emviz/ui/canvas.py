@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPen
 
-from emviz.gmm import EMStep, Mixture, responsibilities
+from emviz.gmm import EMStep, Evaluator, Mixture
 from emviz.ui import palette
 
 ELLIPSE_SEGMENTS = 120
@@ -48,6 +48,8 @@ class PointCloud(pg.GraphicsObject):
         self._rect = QRectF()
         self.radius = 3.0
         self.outline = True
+        self._layout_key = None
+        self._layout = None
 
     def set_points(self, xy: np.ndarray) -> None:
         self.prepareGeometryChange()
@@ -97,41 +99,66 @@ class PointCloud(pg.GraphicsObject):
         w, h = math.ceil(area.right() * dpr) - x0, math.ceil(area.bottom() * dpr) - y0
         if w <= 0 or h <= 0:
             return
-        px = (t.m11() * self._x + t.m21() * self._y + t.dx()) * dpr - x0
-        py = (t.m12() * self._x + t.m22() * self._y + t.dy()) * dpr - y0
-        radius = self.radius * dpr
-        pad = int(math.ceil(radius)) + 2
-        ix = np.rint(px).astype(np.intp)
-        iy = np.rint(py).astype(np.intp)
-        keep = (ix > -pad) & (ix < w + pad) & (iy > -pad) & (iy < h + pad)
-        ix, iy, argb = ix[keep], iy[keep], self._argb[keep]
-        stride = w + 2 * pad
-        base = (iy + pad) * stride + (ix + pad)
-        buffer = np.zeros((h + 2 * pad) * stride, dtype=np.uint32)
-        inner_dy, inner_dx = _disk_offsets(radius)
-        inner = inner_dy * stride + inner_dx
-        if self.outline:
-            ring_dy, ring_dx = _disk_offsets(radius + 1.0)
-            ring = ring_dy * stride + ring_dx
+        key = (t.m11(), t.m12(), t.m21(), t.m22(), t.dx(), t.dy(), x0, y0, w, h, dpr, self.radius, self.outline,
+               id(self._x))
+        if self._layout_key != key:
+            self._layout = self._lay_out(t, dpr, x0, y0, w, h)
+            self._layout_key = key
+        covered, owner, ring = self._layout
+        argb = self._argb
+        pixels = np.zeros(h * w, dtype=np.uint32)
+        if ring is None:
+            pixels[covered] = argb[owner]
+        else:
             dark = argb & np.uint32(0xFF000000)
             for shift in (16, 8, 0):
                 channel = (argb >> np.uint32(shift)) & np.uint32(0xFF)
                 dark |= ((channel * np.uint32(55)) // np.uint32(100)) << np.uint32(shift)
-            # each point's ring, then its fill, point after point: numpy assigns in order
-            offsets = np.concatenate([ring, inner])
-            values = np.concatenate(
-                [np.repeat(dark[:, None], len(ring), axis=1), np.repeat(argb[:, None], len(inner), axis=1)], axis=1
-            )
-            buffer[(base[:, None] + offsets).ravel()] = values.ravel()
-        else:
-            buffer[(base[:, None] + inner).ravel()] = np.repeat(argb, len(inner))
-        pixels = np.ascontiguousarray(buffer.reshape(h + 2 * pad, stride)[pad : pad + h, pad : pad + w])
+            pixels[covered] = np.where(ring, dark[owner], argb[owner])
         image = QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
         image.setDevicePixelRatio(dpr)
         painter.save()
         painter.resetTransform()
         painter.drawImage(QPointF(x0 / dpr, y0 / dpr), image)
         painter.restore()
+
+    def _lay_out(self, t, dpr, x0, y0, w, h):
+        """Which point owns each covered pixel, and whether as its rim: redone only when the view moves.
+
+        Returns (covered pixel indices, owning point per covered pixel, rim mask or None).
+        Points are laid down in order, each its rim then its fill, so later points sit on
+        top; a new set of colours is then one gather per covered pixel.
+        """
+        px = (t.m11() * self._x + t.m21() * self._y + t.dx()) * dpr - x0
+        py = (t.m12() * self._x + t.m22() * self._y + t.dy()) * dpr - y0
+        radius = self.radius * dpr
+        pad = int(math.ceil(radius)) + 2
+        ix = np.rint(px).astype(np.intp)
+        iy = np.rint(py).astype(np.intp)
+        visible = np.flatnonzero((ix > -pad) & (ix < w + pad) & (iy > -pad) & (iy < h + pad))
+        stride = w + 2 * pad
+        base = (iy[visible] + pad) * stride + (ix[visible] + pad)
+        inner_dy, inner_dx = _disk_offsets(radius)
+        inner = inner_dy * stride + inner_dx
+        owner = np.full((h + 2 * pad) * stride, -1, dtype=np.int64)
+        if self.outline:
+            ring_dy, ring_dx = _disk_offsets(radius + 1.0)
+            offsets = np.concatenate([ring_dy * stride + ring_dx, inner])
+            is_ring = np.zeros((h + 2 * pad) * stride, dtype=bool)
+            flags = np.concatenate([np.ones(len(ring_dy), bool), np.zeros(len(inner), bool)])
+            targets = (base[:, None] + offsets).ravel()
+            # numpy assigns repeated indices in order: the last point (and its fill) wins
+            owner[targets] = np.repeat(visible, len(offsets))
+            is_ring[targets] = np.tile(flags, len(visible))
+        else:
+            owner[(base[:, None] + inner).ravel()] = np.repeat(visible, len(inner))
+            is_ring = None
+        owner = owner.reshape(h + 2 * pad, stride)[pad : pad + h, pad : pad + w].ravel()
+        covered = np.flatnonzero(owner >= 0)
+        ring = None
+        if is_ring is not None:
+            ring = is_ring.reshape(h + 2 * pad, stride)[pad : pad + h, pad : pad + w].ravel()[covered]
+        return covered, owner[covered], ring
 
 
 class MixtureCanvas(pg.PlotWidget):
@@ -161,10 +188,11 @@ class MixtureCanvas(pg.PlotWidget):
             size=26, symbol="o", pxMode=True, brush=pg.mkBrush(palette.BACKGROUND), pen=pg.mkPen(palette.INK, width=1.5)
         )
         self.mean_halos.setZValue(19)
-        self.addItem(self.mean_halos)
+        # only the points decide the view: growing ellipses must not make it jump
+        self.addItem(self.mean_halos, ignoreBounds=True)
         self.means = pg.ScatterPlotItem(size=17, symbol="o", pxMode=True, pen=None)
         self.means.setZValue(20)
-        self.addItem(self.means)
+        self.addItem(self.means, ignoreBounds=True)
         self.legend = pg.LegendItem(offset=(10, 10), labelTextSize="13pt", labelTextColor=palette.INK,
                                     brush=pg.mkBrush(255, 255, 255, 225), pen=pg.mkPen(palette.GRID))
         self.legend.setParentItem(item.getViewBox())
@@ -175,6 +203,7 @@ class MixtureCanvas(pg.PlotWidget):
         self._mean_brushes: list = []
         self._truth: list[pg.PlotCurveItem] = []
         self._points_xy = np.empty((0, 2))
+        self._evaluator = None
         self.hard_labels = False
         self.show_third_ellipse = False
         self.show_truth = False
@@ -186,18 +215,25 @@ class MixtureCanvas(pg.PlotWidget):
     def set_data(self, points: np.ndarray, columns, *, true_mixture: Mixture | None = None, equal_axes: bool = True):
         self._points_xy = np.asarray(points)
         self.points.set_points(self._points_xy)
+        # the points stay while EM runs: build their features once, colour them at screen rate
+        self._evaluator = Evaluator(self._points_xy) if len(self._points_xy) else None
         item = self.getPlotItem()
         item.setLabel("bottom", columns[0], **{"font-size": "14pt", "color": palette.INK.name()})
         item.setLabel("left", columns[1], **{"font-size": "14pt", "color": palette.INK.name()})
         self.set_equal_axes(equal_axes)
         self._true_mixture = true_mixture
         self._draw_truth()
-        self.autoRange(padding=0.06)
+        self.fit_view()
+
+    def fit_view(self):
+        """Show all the points, and keep doing so as the window is resized, until the user zooms."""
+        vb = self.getPlotItem().getViewBox()
+        vb.setDefaultPadding(0.05)
+        vb.enableAutoRange()
 
     def set_equal_axes(self, on: bool):
         self.getPlotItem().getViewBox().setAspectLocked(bool(on), ratio=1.0)
-        if self._points_xy.size:
-            self.autoRange(padding=0.06)
+        self.fit_view()
 
     def set_show_truth(self, on: bool):
         self.show_truth = bool(on)
@@ -214,7 +250,7 @@ class MixtureCanvas(pg.PlotWidget):
             xy = ellipse_points(mean, cov, 2.0)
             curve = pg.PlotCurveItem(xy[0], xy[1], pen=pen)
             curve.setZValue(5)
-            self.addItem(curve)
+            self.addItem(curve, ignoreBounds=True)
             self._truth.append(curve)
 
     # ------------------------------------------------------------------ mixture
@@ -242,7 +278,7 @@ class MixtureCanvas(pg.PlotWidget):
                 pen.setCosmetic(True)
                 curve = pg.PlotCurveItem(pen=pen, antialias=True)
                 curve.setZValue(10)
-                self.addItem(curve)
+                self.addItem(curve, ignoreBounds=True)
                 curves.append(curve)
             self._ellipses.append(curves)
             label = pg.TextItem(str(i + 1), color=palette.INK, anchor=(-0.35, 1.1), border=pg.mkPen(color, width=2),
@@ -252,21 +288,20 @@ class MixtureCanvas(pg.PlotWidget):
             label_font.setBold(True)
             label.setFont(label_font)
             label.setZValue(25)
-            self.addItem(label)
+            self.addItem(label, ignoreBounds=True)
             self._labels.append(label)
             swatch = pg.ScatterPlotItem(size=14, symbol="o", brush=pg.mkBrush(color), pen=pg.mkPen("w", width=1.5))
             self._legend_swatches.append(swatch)
             self.legend.addItem(swatch, f"{i + 1}")
 
-    def show_step(self, step: EMStep, resp: np.ndarray | None = None):
+    def show_step(self, step: EMStep):
         """Draw one snapshot: point colours, ellipses, means, labels and legend."""
         self._step = step
         mixture = step.mixture
         self._ensure_components(mixture.k)
-        if self._points_xy.size:
-            if resp is None:
-                resp = responsibilities(self._points_xy, mixture)
-            colors = palette.rgb(mixture.k)[resp.argmax(axis=1)] if self.hard_labels else palette.blend(resp)
+        if self._evaluator is not None:
+            resp = self._evaluator.responsibilities(mixture, transposed=True)  # (k, n)
+            colors = palette.rgb(mixture.k)[resp.argmax(axis=0)] if self.hard_labels else palette.blend(resp)
             self.points.set_colors(palette.pack_argb(colors))
         for i in range(mixture.k):
             mean, cov = mixture.means[i], mixture.covariances[i]
@@ -277,7 +312,10 @@ class MixtureCanvas(pg.PlotWidget):
                 xy = ellipse_points(mean, cov, level)
                 curve.setData(xy[0], xy[1])
             self._labels[i].setPos(float(mean[0]), float(mean[1]))
-            self.legend.items[i][1].setText(f"{i + 1}   π = {mixture.weights[i]:.3f}")
+            text = f"{i + 1}   π = {mixture.weights[i]:.3f}"
+            label = self.legend.items[i][1]
+            if label.text != text:  # setText re-lays out HTML: skip it when nothing changed
+                label.setText(text)
         self.mean_halos.setData(mixture.means[:, 0], mixture.means[:, 1])
         self.means.setData(mixture.means[:, 0], mixture.means[:, 1], brush=self._mean_brushes)
 

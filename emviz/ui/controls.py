@@ -250,7 +250,7 @@ class RunControls(QGroupBox):
         self.speed_label.setText(f"{rate} it/s" if rate else "max")
 
     def set_running(self, running: bool):
-        self.run.setText("Pause ⏸" if running else "Run ▶")
+        self.run.setText("Pause ❚❚" if running else "Run ▶")
         self.run.setToolTip(
             "Pause after the current iteration (Space)" if running
             else "Iterate until converged, from where you are (Space; Space again pauses)"

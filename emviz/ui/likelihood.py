@@ -43,18 +43,22 @@ class LikelihoodPlot(pg.PlotWidget):
 
     def set_history(self, iterations: np.ndarray, values: np.ndarray):
         """Draw the whole curve and mark its last point."""
+        # dots mark single iterations while they can be told apart; a long run is a line
+        self.curve.setSymbol("o" if len(iterations) <= 150 else None)
         self.curve.setData(iterations, values)
         if len(iterations):
             self.current_line.setValue(float(iterations[-1]))
             self.current.setData([iterations[-1]], [values[-1]])
         # keep the curve in view as it grows, at least a few iterations wide
         vb = self.getPlotItem().getViewBox()
-        vb.setXRange(0, max(5, float(iterations[-1]) if len(iterations) else 5), padding=0.04)
+        # at least ten iterations wide, so the ticks fall on whole iterations
+        vb.setXRange(0, max(10, float(iterations[-1]) if len(iterations) else 10), padding=0.04)
         finite = values[np.isfinite(values)]
         if finite.size:
             # A random start can begin far below where EM ends; past ten iterations the
             # lowest tenth of the curve may leave the plot so the rise to convergence shows.
             low = float(np.percentile(finite, 10)) if finite.size >= 10 else float(finite.min())
             high = float(finite.max())
-            span = max(high - low, 1e-9 * max(1.0, abs(high)), 1e-12)
+            # a single point, or a flat curve, still gets a readable axis
+            span = max(high - low, 1e-3 * max(1.0, abs(high)))
             vb.setYRange(low - 0.05 * span, high + 0.05 * span, padding=0)

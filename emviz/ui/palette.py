@@ -50,6 +50,6 @@ def pack_argb(colors: np.ndarray) -> np.ndarray:
     return np.uint32(0xFF000000) | (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]
 
 
-def blend(resp: np.ndarray) -> np.ndarray:
-    """Point colours from responsibilities: the components' colours mixed by weight, (n, 3)."""
-    return resp @ rgb(resp.shape[1])
+def blend(resp_kn: np.ndarray) -> np.ndarray:
+    """Point colours from (k, n) responsibilities: the components' colours mixed by weight, (n, 3)."""
+    return (rgb(resp_kn.shape[0]).T @ resp_kn).T
