@@ -102,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("source", nargs="?", default="article", metavar="FILE|PRESET", help="data to open (default: article)")
+    parser.add_argument(
+        "--columns",
+        metavar="A,B",
+        help="the two columns of a CSV file to show, by name or 0-based position (default: the first two numeric)",
+    )
     parser.add_argument("--version", action="version", version=f"emviz {__version__}")
     return parser
 
@@ -117,6 +122,30 @@ def build_fit_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_render_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="emviz render",
+        description=(
+            "Fit and draw the result exactly as the window does, with no display: a .png of the "
+            "window at the end of the run, or a .gif of the plots at every iteration."
+        ),
+    )
+    _add_data_options(parser)
+    _add_model_options(parser)
+    parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output file, .png or .gif")
+    parser.add_argument(
+        "--size", default="1500x950", metavar="WxH", help="window size in pixels (default: 1500x950)"
+    )
+    parser.add_argument(
+        "--max-frames", type=int, default=150, metavar="N",
+        help="a .gif shows at most N iterations, spread evenly, always the first and the last (default: 150)",
+    )
+    parser.add_argument(
+        "--frame-ms", type=int, default=100, metavar="MS", help="time per .gif frame in milliseconds (default: 100)"
+    )
+    return parser
+
+
 def _settings(args) -> Settings:
     return Settings(
         k=args.k,
@@ -129,13 +158,26 @@ def _settings(args) -> Settings:
     )
 
 
+def _columns(args):
+    if args.columns is None:
+        return None
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()]
+    if not columns:
+        raise DataError(f"--columns {args.columns!r} names no column")
+    return columns
+
+
 def _dataset(args) -> Dataset:
-    columns = None
-    if args.columns is not None:
-        columns = [c.strip() for c in args.columns.split(",") if c.strip()]
-        if not columns:
-            raise DataError(f"--columns {args.columns!r} names no column")
-    return load(args.source, columns, n=args.points, seed=args.data_seed)
+    return load(args.source, _columns(args), n=args.points, seed=args.data_seed)
+
+
+def _two_columns(dataset: Dataset) -> Dataset:
+    if dataset.d != 2:
+        raise DataError(
+            f"{dataset.source}: the window shows two columns, {dataset.d} are chosen "
+            f"({', '.join(dataset.columns)}); pick two with --columns A,B"
+        )
+    return dataset
 
 
 def fit_report(dataset: Dataset, settings: Settings, result: gmm.FitResult) -> dict:
@@ -202,13 +244,65 @@ def run_fit(argv) -> int:
     return 0
 
 
+def _parse_size(text):
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise DataError(f"--size {text!r} is not WIDTHxHEIGHT, e.g. 1500x950") from None
+    if not (320 <= width <= 8000 and 240 <= height <= 8000):
+        raise DataError(f"--size {text!r}: choose a width in 320..8000 and a height in 240..8000")
+    return width, height
+
+
+def _use_offscreen_qt():
+    """Render without a display: Qt's offscreen platform, unless the caller chose one."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def run_render(argv) -> int:
+    args = build_render_parser().parse_args(argv)
+    settings = _settings(args)
+    size = _parse_size(args.size)
+    dataset = _two_columns(_dataset(args))
+    settings.start(dataset)  # a bad k or start fails here, before Qt starts
+    _use_offscreen_qt()
+    from emviz.ui.render import render
+
+    frames = render(dataset, settings, args.output, size=size, max_frames=args.max_frames, frame_ms=args.frame_ms)
+    print(f"wrote {args.output} ({frames} frame{'s' if frames != 1 else ''})")
+    return 0
+
+
 def run_window(argv) -> int:
     args = build_parser().parse_args(argv)
-    # The window arrives with the next issue; until then show the demo fit.
-    return run_fit([args.source])
+    from pathlib import Path
+
+    from emviz.data import PRESETS, read_csv_table
+
+    table = None
+    if args.source in PRESETS and not Path(args.source).exists():
+        dataset = load(args.source, _columns(args))
+        from emviz.ui.window import preset_settings
+
+        settings = preset_settings(args.source, Settings())
+    else:
+        if not Path(args.source).exists():
+            load(args.source)  # raises with the same message as 'emviz fit' gives
+        table = read_csv_table(args.source)
+        columns = _columns(args) or table.numeric_columns[:2]
+        if len(columns) < 2:
+            raise DataError(f"{args.source}: only one column holds numbers ({columns[0]!r}); emviz needs two")
+        dataset = _two_columns(table.dataset(columns))
+        settings = Settings()
+    settings.start(dataset)  # report a data set that cannot be fitted before the window opens
+    from emviz.ui.window import run_app
+
+    return run_app(dataset, settings, table)
 
 
-COMMANDS = {"fit": run_fit}
+COMMANDS = {"fit": run_fit, "render": run_render}
 
 
 def main(argv=None) -> int:

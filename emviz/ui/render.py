@@ -1,0 +1,93 @@
+"""Headless rendering: the window's own drawing of a fit, saved as a PNG or an animated GIF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from emviz.data import CsvTable, DataError, Dataset
+from emviz.session import Settings
+from emviz.ui.window import MainWindow, make_app
+
+FORMATS = (".png", ".gif")
+
+
+def frame_indices(n_steps: int, max_frames: int) -> list[int]:
+    """Evenly spread snapshot indices, always the first and the last, at most ``max_frames``."""
+    if n_steps <= max_frames:
+        return list(range(n_steps))
+    return sorted(set(np.linspace(0, n_steps - 1, max_frames).round().astype(int).tolist()))
+
+
+def image_rgb(image: QImage) -> np.ndarray:
+    """A QImage as an (height, width, 3) uint8 array."""
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height, stride = image.width(), image.height(), image.bytesPerLine()
+    buffer = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.sizeInBytes())
+    return buffer.reshape(height, stride)[:, : width * 3].reshape(height, width, 3).copy()
+
+
+def _to_pil(image: QImage):
+    from PIL import Image
+
+    return Image.fromarray(image_rgb(image))
+
+
+def render(
+    dataset: Dataset,
+    settings: Settings,
+    output,
+    *,
+    table: CsvTable | None = None,
+    size=(1500, 950),
+    max_frames: int = 150,
+    frame_ms: int = 100,
+    gif_width: int = 880,
+) -> int:
+    """Fit and draw as the window does; return the number of frames written.
+
+    A .png is the whole window at the end of the run; a .gif is the plots (data,
+    ellipses, log-likelihood) at every iteration, at most ``max_frames`` of them.
+    """
+    output = Path(output)
+    suffix = output.suffix.lower()
+    if suffix not in FORMATS:
+        raise DataError(f"{output}: the output must end in .png or .gif")
+    if not output.parent.exists():
+        raise DataError(f"{output}: the folder {output.parent} does not exist")
+    if max_frames < 2:
+        raise DataError(f"--max-frames must be at least 2, got {max_frames}")
+    make_app()
+    window = MainWindow(dataset, settings, kind="csv" if table is not None else None, table=table)
+    window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    window.resize(*size)
+    window.show()
+    try:
+        for step in window.session.steps:
+            window.session.append(step)
+        if suffix == ".png":
+            window.draw_step(-1)
+            if not window.grab().save(str(output)):
+                raise DataError(f"{output}: cannot be written")
+            return 1
+        frames = []
+        for index in frame_indices(len(window.session.history), max_frames):
+            window.draw_step(index)
+            image = window.plots_panel.grab().toImage()
+            image = image.scaledToWidth(gif_width, Qt.TransformationMode.SmoothTransformation)
+            # an adaptive palette per frame: smaller and cleaner than Pillow's default web palette
+            frames.append(_to_pil(image).quantize(colors=128, method=0, dither=0))
+        durations = [frame_ms] * len(frames)
+        durations[-1] = max(frame_ms, 2500)  # linger on the converged state before looping
+        try:
+            frames[0].save(
+                output, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=False
+            )
+        except OSError as exc:
+            raise DataError(f"{output}: cannot be written ({exc})") from None
+        return len(frames)
+    finally:
+        window.close()
