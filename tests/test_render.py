@@ -1,0 +1,114 @@
+"""`emviz render` and `emviz FILE`: the window's drawing without a display, and the window's front door."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import emviz.ui.window
+from emviz.cli import main
+from emviz.ui import palette
+from emviz.ui.render import frame_indices
+
+
+def run(capsys, *argv):
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_render_png_is_the_window_at_the_end_of_the_fit(qapp, capsys, tmp_path):
+    out = tmp_path / "fit.png"
+    code, stdout, err = run(capsys, "render", "article", "-o", str(out), "--size", "1200x800")
+    assert (code, err) == (0, "") and stdout == f"wrote {out} (1 frame)\n"
+    image = Image.open(out)
+    assert image.size == (1200, 800)
+    rgb = np.asarray(image.convert("RGB")).reshape(-1, 3).astype(int)
+    for color in palette.rgb(3).astype(int):
+        assert (np.abs(rgb - color).sum(axis=1) < 30).sum() > 1000
+
+
+def test_render_gif_has_a_frame_per_iteration_capped(qapp, capsys, tmp_path):
+    out = tmp_path / "run.gif"
+    code, stdout, _ = run(capsys, "render", "article", "--init", "random", "--seed", "1", "--tol", "1e-7",
+                          "--max-frames", "12", "--frame-ms", "50", "-o", str(out))
+    assert code == 0 and stdout == f"wrote {out} (12 frames)\n"
+    gif = Image.open(out)
+    assert gif.n_frames == 12 and gif.size[0] == 880
+    first = np.asarray(gif.convert("RGB")).copy()
+    gif.seek(11)
+    assert not np.array_equal(first, np.asarray(gif.convert("RGB")))  # the ellipses moved
+    short = tmp_path / "short.gif"
+    code, stdout, _ = run(capsys, "render", "cross", "-k", "2", "--max-iter", "4", "-o", str(short))
+    assert code == 0 and Image.open(short).n_frames == 5  # iterations 0..4
+
+
+def test_frame_indices_keep_first_and_last():
+    assert frame_indices(5, 10) == [0, 1, 2, 3, 4]
+    picked = frame_indices(1000, 150)
+    assert picked[0] == 0 and picked[-1] == 999 and len(picked) == 150
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["render", "article", "-o", "out.jpg"], "emviz: error: out.jpg: the output must end in .png or .gif"),
+        (["render", "article", "-o", "nowhere/out.png"], "emviz: error: nowhere/out.png: the folder nowhere does not exist"),
+        (["render", "article", "-o", "x.png", "--size", "big"], "emviz: error: --size 'big' is not WIDTHxHEIGHT"),
+        (["render", "article", "-o", "x.png", "-k", "601"], "emviz: error: preset 'article': 600 points are fewer than k=601"),
+        (["render", "article"], "emviz: error: the following arguments are required: -o/--output"),
+    ],
+)
+def test_render_errors(qapp, capsys, tmp_path, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and err.startswith(message) and err.count("\n") == 1
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """What `emviz FILE` would open, instead of the event loop."""
+    calls = []
+    monkeypatch.setattr(emviz.ui.window, "run_app", lambda *args: calls.append(args) or 0)
+    return calls
+
+
+def test_emviz_opens_the_article_by_default(capsys, opened):
+    assert run(capsys)[0] == 0
+    dataset, settings, table = opened[0]
+    assert dataset.name == "article" and settings.init == "random" and settings.tol == 1e-7 and table is None
+
+
+def test_emviz_file_opens_the_first_two_numeric_columns(capsys, opened, tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("id,u,v,w\n" + "\n".join(f"r{i},{i % 7},{i % 5},{i % 3}" for i in range(30)) + "\n")
+    assert run(capsys, str(path))[0] == 0
+    dataset, _, table = opened[-1]
+    assert dataset.columns == ("u", "v") and table.numeric_columns == ("u", "v", "w")
+    assert run(capsys, str(path), "--columns", "w,u")[0] == 0
+    assert opened[-1][0].columns == ("w", "u")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["nosuch"], "emviz: error: nosuch: no such file or preset"),
+        (["article", "--columns", "x,y"], "emviz: error: preset 'article': --columns applies to CSV files only"),
+    ],
+)
+def test_emviz_reports_bad_input_before_opening(capsys, opened, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and err.startswith(message) and not opened
+
+
+def test_emviz_refuses_three_columns_and_one_column(capsys, opened, tmp_path):
+    one = tmp_path / "one.csv"
+    one.write_text("name,x\na,1\nb,2\n")
+    code, _, err = run(capsys, str(one))
+    assert code == 2 and "only one column holds numbers ('x'); emviz needs two" in err
+    three = tmp_path / "three.csv"
+    three.write_text("a,b,c\n1,2,3\n4,5,6\n7,8,9\n")
+    code, _, err = run(capsys, str(three), "--columns", "a,b,c")
+    assert code == 2 and "the window shows two columns, 3 are chosen (a, b, c)" in err and not opened

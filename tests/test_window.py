@@ -1,0 +1,382 @@
+"""The real window, driven as a user drives it: buttons clicked, keys pressed, dialogs answered."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from emviz.data import generate
+from emviz.gmm import EMStep
+from emviz.session import Settings
+from emviz.ui import palette
+from emviz.ui.controls import SPEEDS
+from emviz.ui.render import image_rgb
+from emviz.ui.window import MainWindow
+from emviz.worker import EMWorker
+
+MAX_SPEED = SPEEDS.index(0)
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    """Every message box the window shows, instead of a modal dialog."""
+    shown = []
+
+    def warning(parent, title, message, *args, **kwargs):
+        shown.append(message)
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", warning)
+    return shown
+
+
+@pytest.fixture
+def make_window(qtbot, errors):
+    windows = []
+
+    def make(*args, **kwargs):
+        window = MainWindow(*args, **kwargs)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:  # whatever a test did, no worker outlives it
+        window.runner.stop()
+        assert window.runner._thread is None
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()
+
+
+def ellipse_xy(window, component=0, level=0):
+    x, y = window.canvas._ellipses[component][level].getData()
+    return np.column_stack([x, y])
+
+
+def wait_finished(qtbot, window, timeout=30_000):
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=timeout)
+
+
+def test_opens_on_the_article_with_its_initial_mixture_drawn(window):
+    assert window.session.dataset.name == "article"
+    assert window.session.settings == Settings(k=3, init="random", tol=1e-7, seed=1)
+    assert [s.iteration for s in window.session.history] == [0]
+    assert window.params.rowCount() == 3
+    assert len(ellipse_xy(window)) > 50
+    assert "Iteration 0" in window.header.text()
+    assert window.status_state.text() == "ready"
+    assert window.frames_drawn >= 1
+
+
+def test_step_does_exactly_one_iteration_and_moves_the_ellipses(qtbot, window):
+    before = ellipse_xy(window).copy()
+    table_before = window.params.text(0, 2)
+    window.run_controls.step.click()
+    qtbot.waitUntil(lambda: window.session.last.iteration == 1)
+    wait_finished(qtbot, window)
+    qtbot.wait(50)
+    assert [s.iteration for s in window.session.history] == [0, 1]
+    assert not np.allclose(ellipse_xy(window), before)
+    assert window.params.text(0, 2) != table_before
+    assert window.status_iteration.text() == "iteration 1"
+    assert window.status_state.text() == "paused"
+
+
+def test_run_reaches_convergence_and_says_so(qtbot, window):
+    window.run_controls.speed.setValue(MAX_SPEED)
+    with qtbot.waitSignal(window.run_finished, timeout=30_000) as finished:
+        window.run_controls.run.click()
+    assert finished.args == ["done"]
+    last = window.session.last
+    assert last.converged and last.iteration == 42  # the article's run: 42 iterations from seed 1
+    lls = [s.log_likelihood for s in window.session.history]
+    assert [s.iteration for s in window.session.history] == list(range(43))
+    assert np.all(np.diff(lls) > -1e-9)
+    assert window.status_state.text() == "converged after 42 iterations (|Δ| < 1e-07)"
+    assert "converged after 42 iterations" in window.header.text()
+    assert window.run_controls.run.text().startswith("Run")
+    x, y = window.likelihood.curve.getData()
+    np.testing.assert_array_equal(x, np.arange(43))
+    np.testing.assert_allclose(y, lls)
+    assert window.likelihood.current_line.value() == 42
+
+
+def test_run_after_convergence_does_nothing_harmful(qtbot, window):
+    window.run_controls.speed.setValue(MAX_SPEED)
+    window.run_controls.run.click()
+    wait_finished(qtbot, window)
+    history = list(window.session.history)
+    window.run_controls.run.click()
+    window.run_controls.step.click()
+    qtbot.wait(100)
+    assert not window.runner.running
+    assert window.session.history == history
+    assert "Reset, or change a setting, to run again" in window.statusBar().currentMessage()
+
+
+def test_pause_then_run_resumes_where_it_stopped(qtbot, window):
+    window.run_controls.speed.setValue(SPEEDS.index(30))
+    window.run_controls.run.click()
+    assert window.run_controls.run.text().startswith("Pause")
+    qtbot.waitUntil(lambda: window.session.last.iteration >= 3)
+    with qtbot.waitSignal(window.run_finished, timeout=5000) as finished:
+        window.run_controls.run.click()  # pause
+    assert finished.args == ["paused"]
+    paused_at = window.session.last.iteration
+    qtbot.wait(300)
+    assert window.session.last.iteration == paused_at and window.status_state.text() == "paused"
+    window.run_controls.run.click()  # resume
+    qtbot.waitUntil(lambda: window.session.last.iteration >= paused_at + 2)
+    iterations = [s.iteration for s in window.session.history]
+    assert iterations == list(range(len(iterations)))  # nothing skipped, nothing repeated
+
+
+def test_reset_returns_to_iteration_0_with_the_same_start(qtbot, window):
+    start = window.session.start
+    for _ in range(3):
+        window.run_controls.step.click()
+        wait_finished(qtbot, window)
+    assert window.session.last.iteration == 3
+    window.run_controls.reset.click()
+    assert [s.iteration for s in window.session.history] == [0]
+    np.testing.assert_array_equal(window.session.last.mixture.means, start.means)
+    assert window.status_iteration.text() == "iteration 0"
+    window.run_controls.step.click()  # and it runs again from there
+    qtbot.waitUntil(lambda: window.session.last.iteration == 1)
+
+
+def test_changing_k_while_running_stops_and_resets_cleanly(qtbot, window):
+    window.run_controls.speed.setValue(SPEEDS.index(10))
+    window.run_controls.run.click()
+    qtbot.waitUntil(lambda: window.session.last.iteration >= 1)
+    window.model_controls.k.setValue(4)
+    assert not window.runner.running
+    assert window.session.settings.k == 4
+    assert [s.iteration for s in window.session.history] == [0]
+    assert window.session.last.mixture.k == 4 and window.params.rowCount() == 4
+    qtbot.wait(300)  # snapshots still queued from the stopped run must not arrive
+    assert [s.iteration for s in window.session.history] == [0]
+    window.run_controls.speed.setValue(MAX_SPEED)
+    window.run_controls.run.click()
+    qtbot.waitUntil(lambda: window.session.last.converged, timeout=30_000)
+    assert window.session.last.mixture.k == 4
+
+
+def test_every_model_setting_resets(qtbot, window):
+    m = window.model_controls
+    m.covariance.setCurrentIndex(m.covariance.findData("spherical"))
+    assert window.session.settings.covariance == "spherical"
+    c = window.session.last.mixture.covariances
+    assert np.all(c[:, 0, 1] == 0) and np.all(c[:, 0, 0] == c[:, 1, 1])
+    m.init.setCurrentIndex(m.init.findData("kmeans"))
+    m.seed.setValue(5)
+    m.max_iter.setValue(7)
+    m.tol.setCurrentText("1e-4")
+    m.tol.lineEdit().editingFinished.emit()
+    assert window.session.settings == Settings(k=3, covariance="spherical", init="kmeans", seed=5, tol=1e-4, max_iter=7)
+    window.run_controls.speed.setValue(MAX_SPEED)
+    window.run_controls.run.click()
+    wait_finished(qtbot, window)
+    assert window.session.last.iteration <= 7
+
+
+def test_bad_settings_are_refused_and_the_state_survives(qtbot, window, errors):
+    window.run_controls.step.click()
+    wait_finished(qtbot, window)
+    history = list(window.session.history)
+    window.model_controls.k.setValue(20)
+    data = generate(15, 2, seed=0)  # fewer points than k = 20
+    assert not window._apply(data)
+    assert "15 points are fewer than k=20 components" in errors[-1]
+    assert window.session.dataset.name == "article"
+    window.model_controls.tol.setCurrentText("abc")
+    window.model_controls.tol.lineEdit().editingFinished.emit()
+    assert "tolerance 'abc' is not a number" in errors[-1]
+    assert window.model_controls.tol.currentText() == "1e-07" or window.session.settings.tol == 1e-7
+    assert window.session.settings.k == 20 and len(window.session.history) == 1
+    assert history[0].mixture.k == 3
+
+
+def test_open_a_good_csv(qtbot, window, tmp_path, monkeypatch):
+    path = tmp_path / "measurements.csv"
+    rng = np.random.default_rng(0)
+    rows = ["site;a;b;c"] + [f"s{i};{x:.5f};{y:.5f};{z:.5f}".replace(".", ",") for i, (x, y, z) in
+                             enumerate(np.concatenate([rng.normal(size=(80, 3)), rng.normal(size=(80, 3)) + 5]))]
+    rows[4] = "s3;;1,0;2,0"
+    path.write_text("\n".join(rows) + "\n", encoding="latin-1")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    window.data_controls.open_csv.click()
+    dataset = window.session.dataset
+    assert dataset.name == "measurements.csv" and dataset.columns == ("a", "b") and dataset.n == 159
+    assert "dropped 1 row" in window.data_controls.info.text()
+    assert "3 numeric columns: showing a and b" in window.statusBar().currentMessage()
+    assert "line 5, column 'a': empty" in window.statusBar().currentMessage()
+    assert window.data_controls.x_column.isVisibleTo(window)
+    assert not window.data_controls.equal_axes.isChecked()  # columns of a file may be in different units
+    assert window.canvas.getPlotItem().getAxis("bottom").labelText == "a"
+    window.data_controls.y_column.setCurrentIndex(window.data_controls.y_column.findData("c"))
+    assert window.session.dataset.columns == ("a", "c") and window.session.dataset.n == 159
+    window.run_controls.speed.setValue(MAX_SPEED)
+    window.run_controls.run.click()
+    qtbot.waitUntil(lambda: window.session.last.converged, timeout=30_000)
+
+
+def test_open_a_bad_csv_keeps_the_data_and_history(qtbot, window, tmp_path, monkeypatch, errors):
+    for _ in range(2):
+        window.run_controls.step.click()
+        wait_finished(qtbot, window)
+    before = (window.session.dataset, list(window.session.history), window.session.settings)
+    bad = tmp_path / "broken.csv"
+    bad.write_text("x,y\n1,2\n3,4\n5,6,7\n")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    window.data_controls.open_csv.click()
+    assert errors == [f"{bad}: line 4 has 3 fields but the header has 2 (separator: comma); "
+                      "fix that row or quote the text that contains the separator"]
+    assert (window.session.dataset, window.session.history, window.session.settings) == before
+    assert window.status_iteration.text() == "iteration 2"
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: ("", ""))  # cancelled
+    window.data_controls.open_csv.click()
+    assert len(errors) == 1 and window.session.dataset is before[0]
+
+
+def test_presets_bring_their_settings_and_generate_draws_new_data(qtbot, window):
+    d = window.data_controls
+    d.preset.setCurrentIndex(d.preset.findData("cross"))
+    d.preset.activated.emit(d.preset.currentIndex())
+    assert window.session.dataset.name == "cross" and window.session.settings.k == 2
+    assert window.session.settings.init == "kmeans++"
+    d.preset.setCurrentIndex(d.preset.findData("old-faithful"))
+    d.preset.activated.emit(d.preset.currentIndex())
+    assert window.session.dataset.n == 272 and not d.points.isEnabled()
+    assert not d.equal_axes.isChecked()
+    d.true_k.setValue(4)  # only a parameter of Generate while a preset is shown
+    assert window.session.dataset.name == "old-faithful"
+    d.generate.click()
+    assert window.session.dataset.n == 272 and window.session.dataset.mixture.k == 4 and d.points.isEnabled()
+    d.points.setValue(400)  # regenerates: the data are generated
+    assert window.session.dataset.n == 400 and window.session.dataset.mixture.k == 4
+    assert d.show_truth.isEnabled() and d.equal_axes.isChecked()
+    d.show_truth.setChecked(True)
+    assert len(window.canvas._truth) == 4
+    d.separation.setValue(6.0)  # regenerates: the data are generated
+    assert window.session.dataset.name.startswith("generated: k=4, separation 6")
+
+
+def test_keyboard_drives_the_run(qtbot, window):
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: window.session.last.iteration == 1)
+    wait_finished(qtbot, window)
+    window.run_controls.speed.setValue(SPEEDS.index(10))
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.runner.running or window.session.last.iteration > 1)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    wait_finished(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    assert [s.iteration for s in window.session.history] == [0]
+    for widget in (window.run_controls.step, window.run_controls.run, window.model_controls.k,
+                   window.data_controls.open_csv, window.data_controls.preset, window.run_controls.speed):
+        assert widget.toolTip()
+
+
+def test_an_exception_in_the_worker_reaches_the_user(qtbot, window, errors):
+    first = window.session.history[0]
+
+    def failing():
+        yield EMStep(1, first.mixture, first.log_likelihood, 0.5, False)
+        raise ValueError("the covariance of component 2 is not positive definite; decrease k")
+
+    window.session.steps = failing()
+    window.run_controls.speed.setValue(MAX_SPEED)
+    with qtbot.waitSignal(window.run_finished, timeout=5000) as finished:
+        window.run_controls.run.click()
+    assert finished.args == ["failed"]
+    assert errors == ["EM stopped at iteration 2: the covariance of component 2 is not positive definite; decrease k"]
+    assert window.status_state.text().startswith("failed: the covariance of component 2")
+    assert [s.iteration for s in window.session.history] == [0, 1]
+    window.run_controls.reset.click()  # the window stays usable
+    window.run_controls.run.click()
+    qtbot.waitUntil(lambda: window.session.last.converged, timeout=30_000)
+
+
+def test_closing_while_running_stops_the_thread_within_a_second(qtbot, make_window):
+    window = make_window(generate(200_000, 3, seed=1), Settings(k=3, tol=0.0, max_iter=100_000))
+    window.run_controls.speed.setValue(MAX_SPEED)
+    window.run_controls.run.click()
+    qtbot.waitUntil(lambda: window.session.last.iteration >= 2, timeout=30_000)
+    assert window.runner.running
+    worker_threads = [t for t in threading.enumerate() if t.name not in ("MainThread",)]
+    began = time.monotonic()
+    window.close()
+    assert time.monotonic() - began < 1.0
+    assert not window.runner.running and window.runner._thread is None
+    qtbot.wait(100)
+    assert len([t for t in threading.enumerate() if t.name not in ("MainThread",)]) <= len(worker_threads)
+
+
+def test_the_canvas_really_draws_points_and_ellipses_in_component_colours(qtbot, window):
+    window.resize(1400, 900)
+    window.run_controls.speed.setValue(MAX_SPEED)
+    window.run_controls.run.click()
+    wait_finished(qtbot, window)
+    for hard in (False, True):
+        window.run_controls.hard_labels.setChecked(hard)
+        rgb = image_rgb(window.canvas.grab().toImage()).reshape(-1, 3).astype(int)
+        for i, color in enumerate(palette.rgb(3).astype(int)):
+            close = (np.abs(rgb - color).sum(axis=1) < 30).sum()
+            assert close > 2000, f"component {i}: only {close} pixels of its colour"
+        white = (rgb.sum(axis=1) > 750).mean()
+        assert 0.3 < white < 0.97  # a white background with things drawn on it
+
+
+def test_the_worker_generator_runs_synchronously():
+    """The worker's loop, run in this thread so coverage sees it, with every way it can end."""
+    data = generate(100, 2, seed=0)
+    settings = Settings(k=2, tol=0.0, max_iter=20)
+    start = settings.start(data)
+
+    def run(steps, budget):
+        worker = EMWorker(steps, budget, 0.0, token=7)
+        got, ends, failures = [], [], []
+        worker.stepped.connect(lambda payload: got.append(payload), Qt.ConnectionType.DirectConnection)
+        worker.finished.connect(lambda payload: ends.append(payload), Qt.ConnectionType.DirectConnection)
+        worker.failed.connect(lambda payload: failures.append(payload), Qt.ConnectionType.DirectConnection)
+        worker.work()
+        return got, ends, failures
+
+    steps = settings.em(data, start)
+    got, ends, _ = run(steps, 3)
+    assert [token for token, _ in got] == [7, 7, 7] and [s.iteration for _, s in got] == [0, 1, 2]
+    assert ends == [(7, "budget")]
+    got, ends, _ = run(steps, 10**6)  # the same generator carries on where it stopped
+    assert [s.iteration for _, s in got] == list(range(3, 21)) and ends == [(7, "done")]
+    got, ends, _ = run(settings.em(data, start), 10**6)
+    assert len(got) == 21 and ends == [(7, "done")]
+    converging = Settings(k=2, tol=1e-3)
+    got, ends, _ = run(converging.em(data, start), 10**6)
+    assert got[-1][1].converged and ends == [(7, "done")]
+
+    def broken():
+        yield from settings.em(data, start)
+        raise AssertionError("unreachable")
+
+    def failing():
+        raise ValueError("boom")
+        yield  # pragma: no cover
+
+    _, ends, failures = run(failing(), 5)
+    assert failures == [(7, "boom")] and ends == [(7, "failed")]
+    worker = EMWorker(broken(), 5, 0.0, token=1)
+    worker.request_pause()
+    ends = []
+    worker.finished.connect(lambda payload: ends.append(payload), Qt.ConnectionType.DirectConnection)
+    worker.work()
+    assert ends == [(1, "paused")]
