@@ -89,8 +89,8 @@ def main(argv=None):
         for k in (3, 10):
             X = generate(n, k, separation=2.0, seed=1).points
             start = initialize(X, k, seed=0)
-            short, long = (2, 6) if n >= 1_000_000 else (2, 12)
-            repeats = 2 if n >= 1_000_000 else 3
+            short, long = (2, 6) if n >= 1_000_000 else (2, 12) if n >= 100_000 else (2, 32)
+            repeats = 2 if n >= 1_000_000 else 3 if n >= 100_000 else 7
             ours = per_iteration(run_ours, X, start, short, long, repeats)
             theirs = per_iteration(run_sklearn, X, start, short, long, repeats)
             mem_ours = peak_memory(run_ours, X, start, short)

@@ -15,7 +15,7 @@ class LikelihoodPlot(pg.PlotWidget):
         self.setMinimumHeight(150)
         item = self.getPlotItem()
         item.setMenuEnabled(False)
-        item.showGrid(x=True, y=True, alpha=0.2)
+        item.showGrid(x=False, y=True, alpha=0.2)
         font = QFont()
         font.setPointSize(11)
         for name in ("left", "bottom"):

@@ -36,6 +36,7 @@ def _to_pil(image: QImage):
     return Image.fromarray(image_rgb(image))
 
 
+
 def render(
     dataset: Dataset,
     settings: Settings,
@@ -78,8 +79,18 @@ def render(
             window.draw_step(index)
             image = window.plots_panel.grab().toImage()
             image = image.scaledToWidth(gif_width, Qt.TransformationMode.SmoothTransformation)
-            # an adaptive palette per frame: smaller and cleaner than Pillow's default web palette
-            frames.append(_to_pil(image).quantize(colors=128, method=0, dither=0))
+            frames.append(_to_pil(image))
+        # One adaptive palette for all frames, from the first, middle and last (so the blended
+        # colours of uncertain points survive): cleaner than Pillow's web palette, and pixels
+        # that do not change keep their index, which lets the GIF store only what changed.
+        from PIL import Image
+
+        samples = [frames[0], frames[len(frames) // 2], frames[-1]]
+        montage = Image.new("RGB", (samples[0].width * 3, samples[0].height), "white")
+        for i, sample in enumerate(samples):
+            montage.paste(sample, (i * sample.width, 0))
+        palette_image = montage.quantize(colors=128, method=0, dither=0)
+        frames = [frame.quantize(palette=palette_image, dither=0) for frame in frames]
         durations = [frame_ms] * len(frames)
         durations[-1] = max(frame_ms, 2500)  # linger on the converged state before looping
         try:

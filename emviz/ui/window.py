@@ -475,23 +475,9 @@ def _quiet_offscreen_warnings(mode, context, message):
     sys.stderr.write(message + "\n")
 
 
-def leave_a_core_for_the_gui():
-    """One BLAS thread for the whole process while the window is up.
-
-    With OpenBLAS on every core, the EM thread's matrix products starve the GUI
-    thread: measured on 2 cores at 1e5 points, 6 frames/s and clicks answered
-    after ~140 ms, against 16 frames/s and ~50 ms with one BLAS thread, while EM
-    itself ran faster (59 against 23 iterations/s).
-    """
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=1, user_api="blas")
-
-
 def make_app(argv=None) -> QApplication:
     app = QApplication.instance()
     if app is None:
-        leave_a_core_for_the_gui()
         qInstallMessageHandler(_quiet_offscreen_warnings)
         app = QApplication(list(argv or sys.argv[:1]))
         app.setApplicationName("emviz")
