@@ -275,8 +275,22 @@ def run_render(argv) -> int:
     return 0
 
 
+def _check_display():
+    """Qt aborts the process when it finds no display: say so, and what works without one."""
+    import os
+
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
+    ):
+        raise DataError(
+            "no display to open the window on (DISPLAY is not set); "
+            "'emviz render FILE|PRESET -o out.png' draws without one"
+        )
+
+
 def run_window(argv) -> int:
     args = build_parser().parse_args(argv)
+    _check_display()
     from pathlib import Path
 
     from emviz.data import PRESETS, read_csv_table

@@ -25,14 +25,18 @@ def blobs(n_per, d, k=3, seed=0, spread=3.0):
     return rng.permutation(np.concatenate(parts))
 
 
-def sklearn_precisions(mixture, covariance):
-    precisions = np.linalg.inv(mixture.covariances)
+def as_sklearn(matrices, covariance):
+    """(k, d, d) matrices in scikit-learn's storage for a covariance type."""
     return {
-        "full": precisions,
-        "diag": np.diagonal(precisions, axis1=1, axis2=2),
-        "spherical": precisions[:, 0, 0],
-        "tied": precisions[0],
-    }[covariance]
+        "full": lambda: matrices,
+        "diag": lambda: np.diagonal(matrices, axis1=1, axis2=2),
+        "spherical": lambda: matrices[:, 0, 0],
+        "tied": lambda: matrices[0],
+    }[covariance]()
+
+
+def sklearn_precisions(mixture, covariance):
+    return as_sklearn(np.linalg.inv(mixture.covariances), covariance)
 
 
 def sklearn_covariances_as_full(g, covariance, k, d):
@@ -89,20 +93,13 @@ def test_fit_bic_aic_equal_sklearn():
         # give scikit-learn our fitted parameters and compare its criteria
         g.fit(X)
         g.weights_, g.means_ = m.weights, m.means
-        g.covariances_ = sklearn_covariances_as_full(g, covariance, 3, 2)  # shape only
-        g.precisions_cholesky_ = gmm_precisions_cholesky(m, covariance)
+        g.precisions_cholesky_ = gmm_precisions_cholesky(m, covariance)  # what score() uses
         assert result.bic == pytest.approx(g.bic(X), rel=1e-9)
         assert result.aic == pytest.approx(g.aic(X), rel=1e-9)
 
 
 def gmm_precisions_cholesky(m, covariance):
-    inv_chol = np.linalg.inv(np.linalg.cholesky(m.covariances)).transpose(0, 2, 1)
-    return {
-        "full": inv_chol,
-        "diag": np.diagonal(inv_chol, axis1=1, axis2=2),
-        "spherical": inv_chol[:, 0, 0],
-        "tied": inv_chol[0],
-    }[covariance]
+    return as_sklearn(np.linalg.inv(np.linalg.cholesky(m.covariances)).transpose(0, 2, 1), covariance)
 
 
 def test_log_density_equals_scipy():

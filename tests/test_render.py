@@ -67,6 +67,16 @@ def test_render_errors(qapp, capsys, tmp_path, monkeypatch, argv, message):
     assert code == 2 and err.startswith(message) and err.count("\n") == 1
 
 
+def test_emviz_without_a_display_says_so_instead_of_aborting(capsys, monkeypatch):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    code, _, err = run(capsys)
+    assert code == 2
+    assert err == ("emviz: error: no display to open the window on (DISPLAY is not set); "
+                   "'emviz render FILE|PRESET -o out.png' draws without one\n")
+
+
 @pytest.fixture
 def opened(monkeypatch):
     """What `emviz FILE` would open, instead of the event loop."""
