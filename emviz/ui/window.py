@@ -27,7 +27,7 @@ from emviz.ui.canvas import MixtureCanvas
 from emviz.ui.controls import DataControls, ModelControls, RunControls
 from emviz.ui.likelihood import LikelihoodPlot
 from emviz.ui.params import ParameterTable
-from emviz.worker import FINISHED_FAILED, EMRunner
+from emviz.worker import EMRunner
 
 DRAW_INTERVAL_MS = 16  # redraw at most at screen rate, however fast snapshots arrive
 RUN_BUDGET = 10**9
@@ -48,7 +48,6 @@ def _minus(text: str) -> str:
 class MainWindow(QMainWindow):
     """The whole application window. ``session`` holds the state; widgets only show it."""
 
-    drawn = Signal(int)  # the iteration just drawn (GUI thread)
     run_finished = Signal(str)  # why the worker stopped: budget, paused, stopped, done, failed
 
     def __init__(self, dataset: Dataset | None = None, settings: Settings | None = None, *, kind: str | None = None,
@@ -197,14 +196,6 @@ class MainWindow(QMainWindow):
             return
         self.runner.start(self.session.steps, RUN_BUDGET)
         self._show_status()
-
-    def run(self):
-        if not self.runner.running:
-            self.run_or_pause()
-
-    def pause(self):
-        if self.runner.running:
-            self.runner.pause()
 
     @Slot()
     def reset(self):
@@ -434,7 +425,6 @@ class MainWindow(QMainWindow):
         self.params.set_mixture(step.mixture)
         self._show_status(step)
         self.frames_drawn += 1
-        self.drawn.emit(step.iteration)
 
     @Slot()
     def _draw_latest(self):
