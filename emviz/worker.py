@@ -100,6 +100,7 @@ class EMRunner(QObject):
         self._worker: EMWorker | None = None
         self._token = 0
         self._interval = 0.0
+        self._finishing: list = []  # (thread, worker) pairs stopped but not yet joined
 
     @property
     def running(self) -> bool:
@@ -156,11 +157,20 @@ class EMRunner(QObject):
         Python owns them; releasing them before the thread has ended is what gives
         "QThread: Destroyed while thread is still running", so the join comes first.
         """
-        thread = self._thread
+        thread, worker = self._thread, self._worker
         thread.quit()
         joined = thread.wait(timeout_ms)
         self._thread = self._worker = None
+        if not joined:  # an iteration longer than the timeout: keep both alive until it ends
+            self._finishing.append((thread, worker))
+            thread.finished.connect(self._on_late_thread_finished)
         return joined
+
+    @Slot()
+    def _on_late_thread_finished(self):
+        for pair in list(self._finishing):
+            if pair[0].wait(0):
+                self._finishing.remove(pair)
 
     @Slot(object)
     def _on_stepped(self, payload):
