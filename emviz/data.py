@@ -492,6 +492,7 @@ def read_csv_table(path) -> CsvTable:
     text = _decode(raw_bytes, path)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _blank_leading_comments(text)
     sample = text[:_SNIFF_BYTES]
     if len(text) > _SNIFF_BYTES and "\n" in sample:
         sample = sample[: sample.rindex("\n")]  # never sniff a cut-off last line
@@ -537,6 +538,23 @@ def read_csv_table(path) -> CsvTable:
             "emviz needs at least two numeric columns"
         )
     return table
+
+
+def _blank_leading_comments(text: str) -> str:
+    """Empty the '#' comment lines before the table (instruments and R write them).
+
+    They become blank lines, which the parser skips, so every line number in a
+    message still counts the file's own lines.
+    """
+    if not text.lstrip().startswith("#"):
+        return text
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            break
+        lines[i] = ""
+    return "\n".join(lines)
 
 
 def _unique_names(names):

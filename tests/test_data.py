@@ -5,6 +5,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from emviz.data import PRESETS, DataError, Dataset, generate, load, load_csv, read_csv_table
 
@@ -34,6 +37,7 @@ FORMS = {
     "spaces after commas": "x, y\n1.5, 2.5\n3.5, 4.5\n5, 6.25\n",
     "scientific notation": "x,y\n1.5e0,25E-1\n0.35e1,4.5\n5,6.25\n",
     "bar": "x|y\n1.5|2.5\n3.5|4.5\n5|6.25\n",
+    "comment lines first": "# exported 2026-11-26\n# units: cm\nx,y\n1.5,2.5\n3.5,4.5\n5,6.25\n",
 }
 
 
@@ -98,6 +102,48 @@ def test_dropped_row_example_names_the_bad_text(tmp_path):
     dataset = load_csv(path)
     assert dataset.dropped_rows == 1
     assert dataset.dropped_example == "line 6, column 'y': 'oops'"
+
+
+def test_line_numbers_count_comment_lines(tmp_path):
+    path = write(tmp_path, "# made by a logger\nx,y\n1,2\n3,4,5\n")
+    with pytest.raises(DataError, match=r"line 4 has 3 fields but the header has 2"):
+        load_csv(path)
+    dataset = load_csv(write(tmp_path, "# note\n\nx,y\n1,2\nbad,3\n4,5\n"))
+    assert dataset.dropped_example == "line 5, column 'x': 'bad'"
+
+
+SEPARATORS = {",": ".", ";": ",", "\t": ".", " ": ",", "|": "."}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=arrays(np.float64, st.tuples(st.integers(3, 30), st.integers(2, 4)),
+                  elements=st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: round(v, 6))),
+    separator=st.sampled_from(list(SEPARATORS)),
+    decimal_comma=st.booleans(),
+    header=st.booleans(),
+    quoted=st.booleans(),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "latin-1"]),
+)
+def test_any_common_dialect_reads_back_the_same_numbers(tmp_path_factory, values, separator, decimal_comma,
+                                                        header, quoted, newline, encoding):
+    """Whatever the separator, decimal mark, header, quoting, line ends and encoding, the numbers survive."""
+    decimal = "," if decimal_comma and separator != "," else "."
+    quote = '"' if quoted and separator != " " else ""
+
+    def cell(v):
+        return quote + repr(float(v)).replace(".", decimal) + quote
+
+    rows = [separator.join(cell(v) for v in row) for row in values]
+    if header:
+        rows.insert(0, separator.join(f"{quote}c{j}é{quote}" for j in range(values.shape[1])))
+    path = tmp_path_factory.mktemp("dialect") / "data.csv"
+    path.write_bytes((newline.join(rows) + newline).encode(encoding))
+    dataset = load_csv(path)
+    np.testing.assert_array_equal(dataset.points, values)
+    assert dataset.columns == (tuple(f"c{j}é" for j in range(values.shape[1])) if header
+                               else tuple(f"x{j}" for j in range(values.shape[1])))
 
 
 def test_first_row_of_numbers_is_data(tmp_path):
