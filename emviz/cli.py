@@ -168,16 +168,22 @@ def _columns(args):
 
 
 def _dataset(args) -> Dataset:
-    return load(args.source, _columns(args), n=args.points, seed=args.data_seed)
+    # the window's parser has no sampling options: it opens a preset as it comes
+    return load(args.source, _columns(args), n=getattr(args, "points", None), seed=getattr(args, "data_seed", 0))
 
 
-def _two_columns(dataset: Dataset) -> Dataset:
-    if dataset.d != 2:
-        raise DataError(
-            f"{dataset.source}: the window shows two columns, {dataset.d} are chosen "
-            f"({', '.join(dataset.columns)}); pick two with --columns A,B"
-        )
-    return dataset
+def _plane(args):
+    """The two-column data set a window shows for FILE|PRESET, and the CSV table behind it (or None)."""
+    from pathlib import Path
+
+    from emviz.data import PRESETS, read_csv_table
+
+    if args.source in PRESETS and not Path(args.source).exists():
+        return _dataset(args), None
+    if not Path(args.source).exists():
+        load(args.source)  # raises with the same message as 'emviz fit' gives
+    table = read_csv_table(args.source)
+    return table.plane(_columns(args)), table
 
 
 def fit_report(dataset: Dataset, settings: Settings, result: gmm.FitResult) -> dict:
@@ -265,12 +271,13 @@ def run_render(argv) -> int:
     args = build_render_parser().parse_args(argv)
     settings = _settings(args)
     size = _parse_size(args.size)
-    dataset = _two_columns(_dataset(args))
+    dataset, table = _plane(args)
     settings.start(dataset)  # a bad k or start fails here, before Qt starts
     _use_offscreen_qt()
     from emviz.ui.render import render
 
-    frames = render(dataset, settings, args.output, size=size, max_frames=args.max_frames, frame_ms=args.frame_ms)
+    frames = render(dataset, settings, args.output, table=table, size=size, max_frames=args.max_frames,
+                    frame_ms=args.frame_ms)
     print(f"wrote {args.output} ({frames} frame{'s' if frames != 1 else ''})")
     return 0
 
@@ -291,24 +298,12 @@ def _check_display():
 def run_window(argv) -> int:
     args = build_parser().parse_args(argv)
     _check_display()
-    from pathlib import Path
-
-    from emviz.data import PRESETS, read_csv_table
-
-    table = None
-    if args.source in PRESETS and not Path(args.source).exists():
-        dataset = load(args.source, _columns(args))
+    dataset, table = _plane(args)
+    if table is None:
         from emviz.ui.window import preset_settings
 
         settings = preset_settings(args.source, Settings())
     else:
-        if not Path(args.source).exists():
-            load(args.source)  # raises with the same message as 'emviz fit' gives
-        table = read_csv_table(args.source)
-        columns = _columns(args) or table.numeric_columns[:2]
-        if len(columns) < 2:
-            raise DataError(f"{args.source}: only one column holds numbers ({columns[0]!r}); emviz needs two")
-        dataset = _two_columns(table.dataset(columns))
         settings = Settings()
     settings.start(dataset)  # report a data set that cannot be fitted before the window opens
     from emviz.ui.window import run_app

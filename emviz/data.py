@@ -427,6 +427,26 @@ class CsvTable:
             names.append(name)
         return names
 
+    def require_two_numeric(self) -> None:
+        if len(self.numeric_columns) < 2:
+            raise DataError(
+                f"{self.path}: only one column holds numbers ({self.numeric_columns[0]!r}); emviz needs two, "
+                "add a second numeric column or choose columns explicitly"
+            )
+
+    def plane(self, columns: Sequence | None = None) -> Dataset:
+        """The two columns a window shows: the ones chosen, or the first two numeric ones."""
+        if columns is None:
+            self.require_two_numeric()
+            columns = self.numeric_columns[:2]
+        dataset = self.dataset(columns)
+        if dataset.d != 2:
+            raise DataError(
+                f"{self.path}: the window shows two columns, {dataset.d} are chosen "
+                f"({', '.join(dataset.columns)}); choose two"
+            )
+        return dataset
+
     def dataset(self, columns: Sequence | None = None, *, labels: str | None = None) -> Dataset:
         """The points of ``columns`` (default: every numeric column), incomplete rows dropped.
 
@@ -630,12 +650,8 @@ def load_csv(path, columns: Sequence | None = None, *, labels: str | None = None
     column are dropped and counted in ``Dataset.dropped_rows``.
     """
     table = read_csv_table(path)
-    if columns is None and len(table.numeric_columns) < 2:
-        only = table.numeric_columns[0]
-        raise DataError(
-            f"{table.path}: only one column holds numbers ({only!r}); emviz needs two, "
-            "add a second numeric column or choose columns explicitly"
-        )
+    if columns is None:
+        table.require_two_numeric()
     return table.dataset(columns, labels=labels)
 
 

@@ -121,4 +121,4 @@ def test_emviz_refuses_three_columns_and_one_column(capsys, opened, tmp_path):
     three = tmp_path / "three.csv"
     three.write_text("a,b,c\n1,2,3\n4,5,6\n7,8,9\n")
     code, _, err = run(capsys, str(three), "--columns", "a,b,c")
-    assert code == 2 and "the window shows two columns, 3 are chosen (a, b, c)" in err and not opened
+    assert code == 2 and "the window shows two columns, 3 are chosen (a, b, c); choose two" in err and not opened

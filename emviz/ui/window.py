@@ -323,13 +323,7 @@ class MainWindow(QMainWindow):
         """Load a CSV file; a bad one is reported and the current data, settings and history stay."""
         try:
             table = read_csv_table(path)
-            if len(table.numeric_columns) < 2 and columns is None:
-                raise DataError(
-                    f"{path}: only one column holds numbers ({table.numeric_columns[0]!r}); emviz needs two"
-                )
-            dataset = table.dataset(columns or table.numeric_columns[:2])
-            if dataset.d != 2:
-                raise DataError(f"{path}: the window shows two columns; choose exactly two")
+            dataset = table.plane(columns)
         except DataError as exc:
             self.show_error("Cannot open the file", str(exc))
             return False
