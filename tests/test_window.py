@@ -122,6 +122,28 @@ def test_run_after_convergence_does_nothing_harmful(qtbot, window):
     assert "Reset, or change a setting, to run again" in window.statusBar().currentMessage()
 
 
+def test_history_slider_looks_back_at_any_iteration(qtbot, window):
+    window.run_controls.speed.setValue(MAX_SPEED)
+    window.run_controls.run.click()
+    wait_finished(qtbot, window)
+    slider = window.run_controls.history
+    assert (slider.maximum(), slider.value()) == (42, 42)
+    slider.setValue(3)
+    third = window.session.history[3]
+    assert "Iteration 3" in window.header.text() and "looking back" in window.header.text()
+    assert window.status_state.text() == "looking back; newest is iteration 42"
+    assert window.params.text(0, 1) == f"{third.mixture.weights[0]:.3f}"
+    assert window.likelihood.current_line.value() == 3
+    assert len(window.likelihood.curve.getData()[0]) == 43  # the whole curve stays
+    label = window.canvas._labels[0].pos()
+    np.testing.assert_allclose([label.x(), label.y()], third.mixture.means[0])
+    window.run_controls.hard_labels.setChecked(True)  # redraws the iteration on show
+    assert "Iteration 3" in window.header.text()
+    window.run_controls.reset.click()
+    assert (slider.maximum(), slider.value()) == (0, 0)
+    assert window.run_controls.history_label.text() == "0 / 0"
+
+
 def test_pause_then_run_resumes_where_it_stopped(qtbot, window):
     window.run_controls.speed.setValue(SPEEDS.index(30))
     window.run_controls.run.click()
@@ -307,7 +329,7 @@ def test_an_exception_in_the_worker_reaches_the_user(qtbot, window, errors):
     qtbot.waitUntil(lambda: window.session.last.converged, timeout=30_000)
 
 
-def test_closing_while_running_stops_the_thread_within_a_second(qtbot, make_window):
+def test_closing_while_running_stops_the_thread_within_a_second(qtbot, qtlog, make_window):
     window = make_window(generate(200_000, 3, seed=1), Settings(k=3, tol=0.0, max_iter=100_000))
     window.run_controls.speed.setValue(MAX_SPEED)
     window.run_controls.run.click()
@@ -316,6 +338,7 @@ def test_closing_while_running_stops_the_thread_within_a_second(qtbot, make_wind
     worker_threads = [t for t in threading.enumerate() if t.name not in ("MainThread",)]
     began = time.monotonic()
     window.close()
+    assert not [r for r in qtlog.records if "QThread" in r.message]
     assert time.monotonic() - began < 1.0
     assert not window.runner.running and window.runner._thread is None
     qtbot.wait(100)

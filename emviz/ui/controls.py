@@ -226,6 +226,19 @@ class RunControls(QGroupBox):
         speed_row.addWidget(self.speed, 1)
         speed_row.addWidget(self.speed_label)
         layout.addLayout(speed_row)
+        history_row = QHBoxLayout()
+        history_row.addWidget(QLabel("History"))
+        self.history = QSlider(Qt.Orientation.Horizontal)
+        self.history.setRange(0, 0)
+        self.history.setPageStep(1)
+        self.history.setToolTip(
+            "Look back at any earlier iteration (when EM is not running); Step and Run carry on from the newest"
+        )
+        self.history_label = QLabel("0 / 0")
+        self.history_label.setMinimumWidth(60)
+        history_row.addWidget(self.history, 1)
+        history_row.addWidget(self.history_label)
+        layout.addLayout(history_row)
         toggles = QHBoxLayout()
         self.hard_labels = QCheckBox("Hard labels")
         self.hard_labels.setToolTip(
@@ -256,4 +269,13 @@ class RunControls(QGroupBox):
             else "Iterate until converged, from where you are (Space; Space again pauses)"
         )
         self.step.setEnabled(not running)
+        self.history.setEnabled(not running)
+
+    def show_history(self, shown: int, newest: int):
+        """Place the history slider on iteration ``shown`` of ``newest`` without emitting signals."""
+        self.history.blockSignals(True)
+        self.history.setRange(0, newest)
+        self.history.setValue(shown)
+        self.history.blockSignals(False)
+        self.history_label.setText(f"{shown} / {newest}")
 

@@ -42,14 +42,14 @@ class LikelihoodPlot(pg.PlotWidget):
         self.current.setZValue(10)
         self.addItem(self.current)
 
-    def set_history(self, iterations: np.ndarray, values: np.ndarray):
-        """Draw the whole curve and mark its last point."""
+    def set_history(self, iterations: np.ndarray, values: np.ndarray, current: int = -1):
+        """Draw the curve and mark point ``current`` (the last by default)."""
         # dots mark single iterations while they can be told apart; a long run is a line
         self.curve.setSymbol("o" if len(iterations) <= 150 else None)
         self.curve.setData(iterations, values)
         if len(iterations):
-            self.current_line.setValue(float(iterations[-1]))
-            self.current.setData([iterations[-1]], [values[-1]])
+            self.current_line.setValue(float(iterations[current]))
+            self.current.setData([iterations[current]], [values[current]])
         # keep the curve in view as it grows, at least a few iterations wide
         vb = self.getPlotItem().getViewBox()
         # at least ten iterations wide, so the ticks fall on whole iterations

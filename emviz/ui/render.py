@@ -76,7 +76,7 @@ def render(
             return 1
         frames = []
         for index in frame_indices(len(window.session.history), max_frames):
-            window.draw_step(index)
+            window.draw_step(index, replay=True)
             image = window.plots_panel.grab().toImage()
             image = image.scaledToWidth(gif_width, Qt.TransformationMode.SmoothTransformation)
             frames.append(_to_pil(image))

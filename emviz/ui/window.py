@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         r.run.clicked.connect(self.run_or_pause)
         r.reset.clicked.connect(self.reset)
         r.speed.valueChanged.connect(lambda _: self.runner.set_interval(r.interval()))
+        r.history.valueChanged.connect(self._on_history_moved)
         r.hard_labels.toggled.connect(self._on_display_changed)
         r.third_ellipse.toggled.connect(self._on_display_changed)
         self.runner.stepped.connect(self._on_step)
@@ -361,7 +362,7 @@ class MainWindow(QMainWindow):
     def _on_display_changed(self, *_):
         self.canvas.hard_labels = self.run_controls.hard_labels.isChecked()
         self.canvas.show_third_ellipse = self.run_controls.third_ellipse.isChecked()
-        self._draw_latest()
+        self.draw_step(self.run_controls.history.value())  # the iteration on show, newest or not
 
     def show_error(self, title: str, message: str):
         self.statusBar().showMessage(message, 15000)
@@ -405,32 +406,45 @@ class MainWindow(QMainWindow):
         self.params.set_columns(dataset.columns)
         self.setWindowTitle(f"emviz — {dataset.name}")
 
-    def draw_step(self, index: int = -1):
-        """Draw snapshot ``index`` of the history (the newest by default), with the curve up to it."""
+    def draw_step(self, index: int = -1, *, replay: bool = False):
+        """Draw snapshot ``index`` of the history (the newest by default).
+
+        Looking back, the whole curve stays with the viewed iteration marked; a
+        ``replay`` (the frames of 'emviz render') draws the curve only up to it.
+        """
         history = self.session.history
         index = index % len(history)
         step = history[index]
         self.canvas.show_step(step)
-        upto = history[: index + 1]
+        curve = history[: index + 1] if replay else history
         self.likelihood.set_history(
-            np.fromiter((s.iteration for s in upto), dtype=float, count=len(upto)),
-            np.fromiter((s.log_likelihood for s in upto), dtype=float, count=len(upto)),
+            np.fromiter((s.iteration for s in curve), dtype=float, count=len(curve)),
+            np.fromiter((s.log_likelihood for s in curve), dtype=float, count=len(curve)),
+            current=index,
         )
         self.params.set_mixture(step.mixture)
-        self._show_status(step)
+        self.run_controls.show_history(index, len(history) - 1)
+        self._show_status(step, replay=replay)
         self.frames_drawn += 1
+
+    @Slot(int)
+    def _on_history_moved(self, index):
+        if not self.runner.running:
+            self.draw_step(index)
 
     @Slot()
     def _draw_latest(self):
         self._draw_timer.stop()
         self.draw_step(-1)
 
-    def _show_status(self, step=None):
+    def _show_status(self, step=None, *, replay=False):
         step = step or self.session.last
         if step is self.session.last:
             state = self.session.state(running=self.runner.running)
-        else:  # an earlier snapshot, as 'emviz render' draws the frames of a run
+        elif replay:  # an earlier snapshot, as 'emviz render' draws the frames of a run
             state = describe_state(step, self.session.settings, running=True)
+        else:
+            state = f"looking back; newest is iteration {self.session.last.iteration}"
         delta = "—" if not np.isfinite(step.delta) else _minus(f"{step.delta:+.3e}")
         self.status_iteration.setText(f"iteration {step.iteration}")
         self.status_ll.setText("log-likelihood " + _minus(f"{step.log_likelihood:.6f}"))
@@ -441,7 +455,7 @@ class MainWindow(QMainWindow):
         self.header.setText(
             f"<span>Iteration {step.iteration}</span>&nbsp;&nbsp;·&nbsp;&nbsp;"
             f"<span>mean log-likelihood {_minus(f'{step.log_likelihood:.4f}')}</span>&nbsp;&nbsp;·&nbsp;&nbsp;"
-            f"<span style='color:{color}'>{state.split(' (')[0]}</span>"
+            f"<span style='color:{color}'>{state.split(' (')[0].split(';')[0]}</span>"  # details: status bar
         )
 
     # ------------------------------------------------------------------ lifetime
