@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import numpy as np
@@ -39,6 +40,16 @@ def preset_settings(name: str, settings: Settings) -> Settings:
     suggested = {"k": defaults.k, "init": defaults.init, "tol": defaults.tol, "seed": defaults.seed,
                  **PRESETS[name].suggested}
     return settings.replace(**suggested)
+
+
+@contextlib.contextmanager
+def _busy():
+    """A wait cursor while the GUI thread does something long (parsing, drawing a large sample)."""
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        yield
+    finally:
+        QApplication.restoreOverrideCursor()
 
 
 def _minus(text: str) -> str:
@@ -238,7 +249,8 @@ class MainWindow(QMainWindow):
         """Stop, then switch data and/or settings; on bad input say why and keep everything as it was."""
         self.runner.stop()
         try:
-            self.session.change(dataset, settings)
+            with _busy():
+                self.session.change(dataset, settings)
         except (DataError, ValueError) as exc:
             self.show_error("Cannot use these settings", str(exc))
             self.model_controls.show_settings(self.session.settings)
@@ -323,8 +335,9 @@ class MainWindow(QMainWindow):
     def load_csv(self, path, columns=None) -> bool:
         """Load a CSV file; a bad one is reported and the current data, settings and history stay."""
         try:
-            table = read_csv_table(path)
-            dataset = table.plane(columns)
+            with _busy():  # a million rows take a second or two to parse
+                table = read_csv_table(path)
+                dataset = table.plane(columns)
         except DataError as exc:
             self.show_error("Cannot open the file", str(exc))
             return False
