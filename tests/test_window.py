@@ -403,3 +403,18 @@ def test_the_worker_generator_runs_synchronously():
     worker.finished.connect(lambda payload: ends.append(payload), Qt.ConnectionType.DirectConnection)
     worker.work()
     assert ends == [(1, "paused")]
+
+
+def test_point_colours_mix_by_responsibility_or_take_the_most_likely():
+    rng = np.random.default_rng(0)
+    resp = rng.dirichlet(np.ones(4), size=500).T  # (k, n)
+    colours = palette.rgb(4)
+    soft = palette.point_colors(resp)
+    expected = np.clip(np.rint(resp.T @ colours), 0, 255).astype(np.uint32)
+    np.testing.assert_array_equal((soft >> 16) & 0xFF, expected[:, 0])
+    np.testing.assert_array_equal((soft >> 8) & 0xFF, expected[:, 1])
+    np.testing.assert_array_equal(soft & 0xFF, expected[:, 2])
+    assert np.all(soft >> 24 == 0xFF)
+    hard = palette.point_colors(resp, hard=True)
+    winners = colours[resp.argmax(axis=0)].astype(np.uint32)
+    np.testing.assert_array_equal(hard, 0xFF000000 | winners[:, 0] << 16 | winners[:, 1] << 8 | winners[:, 2])

@@ -301,8 +301,7 @@ class MixtureCanvas(pg.PlotWidget):
         self._ensure_components(mixture.k)
         if self._evaluator is not None:
             resp = self._evaluator.responsibilities(mixture, transposed=True)  # (k, n)
-            colors = palette.rgb(mixture.k)[resp.argmax(axis=0)] if self.hard_labels else palette.blend(resp)
-            self.points.set_colors(palette.pack_argb(colors))
+            self.points.set_colors(palette.point_colors(resp, hard=self.hard_labels))
         for i in range(mixture.k):
             mean, cov = mixture.means[i], mixture.covariances[i]
             for level, curve in zip(self.LEVELS, self._ellipses[i]):

@@ -44,12 +44,27 @@ def qcolor(i: int, alpha: int = 255) -> QColor:
     return c
 
 
-def pack_argb(colors: np.ndarray) -> np.ndarray:
-    """(n, 3) colours in 0..255 -> (n,) uint32 opaque ARGB32 pixels."""
-    c = np.clip(np.rint(colors), 0, 255).astype(np.uint32)
-    return np.uint32(0xFF000000) | (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]
+def point_colors(resp_kn: np.ndarray, *, hard: bool = False) -> np.ndarray:
+    """Opaque ARGB32 pixels, (n,), from (k, n) responsibilities.
+
+    Soft: the components' colours mixed by weight, so an undecided point shows a
+    mixed colour. Hard: the colour of the most likely component.
+    """
+    k = resp_kn.shape[0]
+    if hard:
+        # argmax over k contiguous rows, one row at a time: numpy's argmax(axis=0) is 10x slower here
+        best = resp_kn[0].copy()
+        label = np.zeros(resp_kn.shape[1], dtype=np.intp)
+        for j in range(1, k):
+            better = resp_kn[j] > best
+            label[better] = j
+            np.maximum(best, resp_kn[j], out=best)
+        return _pack(rgb(k).T)[label]
+    mixed = rgb(k).T @ resp_kn  # (3, n), contiguous rows
+    return _pack(np.clip(np.rint(mixed, out=mixed), 0, 255, out=mixed))
 
 
-def blend(resp_kn: np.ndarray) -> np.ndarray:
-    """Point colours from (k, n) responsibilities: the components' colours mixed by weight, (n, 3)."""
-    return (rgb(resp_kn.shape[0]).T @ resp_kn).T
+def _pack(channels: np.ndarray) -> np.ndarray:
+    """(3, n) colours in 0..255 -> (n,) opaque ARGB32 pixels."""
+    c = channels.astype(np.uint32)
+    return np.uint32(0xFF000000) | (c[0] << 16) | (c[1] << 8) | c[2]
