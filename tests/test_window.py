@@ -418,3 +418,46 @@ def test_point_colours_mix_by_responsibility_or_take_the_most_likely():
     hard = palette.point_colors(resp, hard=True)
     winners = colours[resp.argmax(axis=0)].astype(np.uint32)
     np.testing.assert_array_equal(hard, 0xFF000000 | winners[:, 0] << 16 | winners[:, 1] << 8 | winners[:, 2])
+
+
+def test_a_random_session_of_clicks_never_breaks_the_window(qtbot, window, errors):
+    """Two hundred actions in random order and at random moments, running or not.
+
+    pytest-qt fails the test on any exception raised in a slot; after every action
+    the history must still be the run from iteration 0, one iteration at a time.
+    """
+    rng = np.random.default_rng(2026)
+    d, m, r = window.data_controls, window.model_controls, window.run_controls
+
+    def choose(box):
+        box.setCurrentIndex(int(rng.integers(box.count())))
+
+    actions = [
+        r.step.click, r.run.click, r.run.click, r.reset.click,
+        lambda: m.k.setValue(int(rng.integers(1, 7))),
+        lambda: choose(m.covariance), lambda: choose(m.init),
+        lambda: m.seed.setValue(int(rng.integers(0, 5))),
+        lambda: (m.tol.setCurrentText(str(rng.choice(["1e-3", "1e-5", "1e-8", "oops"]))),
+                 m.tol.lineEdit().editingFinished.emit()),
+        lambda: m.max_iter.setValue(int(rng.integers(1, 60))),
+        lambda: r.speed.setValue(int(rng.integers(0, len(SPEEDS)))),
+        lambda: (choose(d.preset), d.preset.activated.emit(d.preset.currentIndex())),
+        lambda: (d.points.setValue(int(rng.integers(20, 800))) if d.points.isEnabled() else None),
+        d.generate.click,
+        lambda: d.true_k.setValue(int(rng.integers(1, 6))),
+        lambda: r.history.setValue(int(rng.integers(0, r.history.maximum() + 1))),
+        lambda: r.hard_labels.setChecked(not r.hard_labels.isChecked()),
+        lambda: r.third_ellipse.setChecked(not r.third_ellipse.isChecked()),
+        lambda: d.equal_axes.setChecked(not d.equal_axes.isChecked()),
+        lambda: d.show_truth.setChecked(not d.show_truth.isChecked()),
+    ]
+    for _ in range(200):
+        actions[int(rng.integers(len(actions)))]()
+        qtbot.wait(int(rng.integers(0, 40)))
+        iterations = [s.iteration for s in window.session.history]
+        assert iterations == list(range(len(iterations)))
+        assert window.session.last.mixture.k == window.session.settings.k
+    # the only bad input among these actions is the tolerance 'oops', refused with a message
+    assert set(errors) == {"tolerance 'oops' is not a number; enter one like 1e-6"}
+    window.runner.stop()
+    assert window.runner._thread is None
