@@ -115,6 +115,7 @@ class Session:
         self.history: list[gmm.EMStep] = []
         self.steps = iter(())
         self.error = ""
+        self._evaluator: gmm.Evaluator | None = None
         self.change(dataset, self.settings)
 
     def change(self, dataset: Dataset | None = None, settings: Settings | None = None) -> None:
@@ -124,6 +125,8 @@ class Session:
         start = settings.start(dataset)
         steps = settings.em(dataset, start)
         first = next(steps)  # iteration 0: the start and its log-likelihood
+        if dataset is not self.dataset:
+            self._evaluator = None
         self.dataset, self.settings, self.start = dataset, settings, start
         self.steps = steps
         self.history = [first]
@@ -137,6 +140,16 @@ class Session:
 
     def append(self, step: gmm.EMStep) -> None:
         self.history.append(step)
+
+    def responsibilities(self, step: gmm.EMStep) -> np.ndarray:
+        """Responsibilities of the data under ``step``'s mixture, shape (k, n).
+
+        The points stay while EM runs, so their features are built once and the
+        window can colour them at screen rate.
+        """
+        if self._evaluator is None:
+            self._evaluator = gmm.Evaluator(self.dataset.points)
+        return self._evaluator.responsibilities(step.mixture, transposed=True)
 
     @property
     def last(self) -> gmm.EMStep:

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPen
 
-from emviz.gmm import EMStep, Evaluator, Mixture
+from emviz.gmm import EMStep, Mixture
 from emviz.ui import palette
 
 ELLIPSE_SEGMENTS = 120
@@ -203,20 +203,16 @@ class MixtureCanvas(pg.PlotWidget):
         self._mean_brushes: list = []
         self._truth: list[pg.PlotCurveItem] = []
         self._points_xy = np.empty((0, 2))
-        self._evaluator = None
         self.hard_labels = False
         self.show_third_ellipse = False
         self.show_truth = False
         self._true_mixture = None
-        self._step = None
 
     # ------------------------------------------------------------------ data
 
     def set_data(self, points: np.ndarray, columns, *, true_mixture: Mixture | None = None, equal_axes: bool = True):
         self._points_xy = np.asarray(points)
         self.points.set_points(self._points_xy)
-        # the points stay while EM runs: build their features once, colour them at screen rate
-        self._evaluator = Evaluator(self._points_xy) if len(self._points_xy) else None
         item = self.getPlotItem()
         item.setLabel("bottom", columns[0], **{"font-size": "14pt", "color": palette.INK.name()})
         item.setLabel("left", columns[1], **{"font-size": "14pt", "color": palette.INK.name()})
@@ -294,13 +290,11 @@ class MixtureCanvas(pg.PlotWidget):
             self._legend_swatches.append(swatch)
             self.legend.addItem(swatch, f"{i + 1}")
 
-    def show_step(self, step: EMStep):
-        """Draw one snapshot: point colours, ellipses, means, labels and legend."""
-        self._step = step
+    def show_step(self, step: EMStep, resp: np.ndarray):
+        """Draw one snapshot: points coloured by ``resp`` (k, n), ellipses, means, labels and legend."""
         mixture = step.mixture
         self._ensure_components(mixture.k)
-        if self._evaluator is not None:
-            resp = self._evaluator.responsibilities(mixture, transposed=True)  # (k, n)
+        if len(self._points_xy):
             self.points.set_colors(palette.point_colors(resp, hard=self.hard_labels))
         for i in range(mixture.k):
             mean, cov = mixture.means[i], mixture.covariances[i]
@@ -317,7 +311,3 @@ class MixtureCanvas(pg.PlotWidget):
                 label.setText(text)
         self.mean_halos.setData(mixture.means[:, 0], mixture.means[:, 1])
         self.means.setData(mixture.means[:, 0], mixture.means[:, 1], brush=self._mean_brushes)
-
-    def redraw(self):
-        if self._step is not None:
-            self.show_step(self._step)
