@@ -135,6 +135,12 @@ def _check_n(n):
     return int(n)
 
 
+def _check_seed(seed):
+    if int(seed) != seed or seed < 0:
+        raise ValueError(f"the data seed must be an integer >= 0, got {seed!r}")
+    return int(seed)
+
+
 def generate(n: int = 500, k: int = 3, *, d: int = 2, separation: float = 3.0, seed: int = 0) -> Dataset:
     """Sample ``n`` points from a random ``k``-component mixture in ``d`` dimensions.
 
@@ -143,6 +149,7 @@ def generate(n: int = 500, k: int = 3, *, d: int = 2, separation: float = 3.0, s
     in those units (about 1: heavy overlap; 4 and more: clearly apart).
     """
     n = _check_n(n)
+    seed = _check_seed(seed)
     if int(k) != k or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
     if not (separation >= 0 and math.isfinite(separation)):
@@ -182,7 +189,7 @@ class Preset:
     equal_axes: bool = True  # False when the columns are in different units
 
     def __call__(self, n: int | None = None, seed: int = 0) -> Dataset:
-        return self.make(_check_n(n) if n is not None else self.default_n, seed)
+        return self.make(_check_n(n) if n is not None else self.default_n, _check_seed(seed))
 
 
 def _asset(name):

@@ -39,6 +39,8 @@ class Settings:
             )
         if self.init not in gmm.INIT_METHODS:
             raise ValueError(f"init must be one of {', '.join(gmm.INIT_METHODS)}, got {self.init!r}")
+        if int(self.seed) != self.seed or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
         if not (self.tol >= 0 and math.isfinite(self.tol)):
             raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
         if int(self.max_iter) != self.max_iter or self.max_iter < 0:

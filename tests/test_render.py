@@ -59,6 +59,11 @@ def test_frame_indices_keep_first_and_last():
         (["render", "article", "-o", "x.png", "--size", "big"], "emviz: error: --size 'big' is not WIDTHxHEIGHT"),
         (["render", "article", "-o", "x.png", "-k", "601"], "emviz: error: preset 'article': 600 points are fewer than k=601"),
         (["render", "article"], "emviz: error: the following arguments are required: -o/--output"),
+        (["render", "article", "-o", "x.gif", "--frame-ms", "5"], "emviz: error: --frame-ms must be at least 20"),
+        (["render", "article", "-o", "x.gif", "--max-frames", "1"], "emviz: error: --max-frames must be at least 2"),
+        (["render", "article", "-o", "x.png", "--data-seed", "-1"],
+         "emviz: error: the data seed must be an integer >= 0, got -1"),
+        (["render", "article", "-o", "x.png", "--seed", "-2"], "emviz: error: seed must be an integer >= 0, got -2"),
     ],
 )
 def test_render_errors(qapp, capsys, tmp_path, monkeypatch, argv, message):

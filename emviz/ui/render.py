@@ -61,6 +61,8 @@ def render(
         raise DataError(f"{output}: the folder {output.parent} does not exist")
     if max_frames < 2:
         raise DataError(f"--max-frames must be at least 2, got {max_frames}")
+    if frame_ms < 20:
+        raise DataError(f"--frame-ms must be at least 20 (GIF viewers slow faster frames down), got {frame_ms}")
     make_app()
     window = MainWindow(dataset, settings, kind="csv" if table is not None else None, table=table)
     window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
