@@ -238,6 +238,9 @@ def test_open_a_good_csv(qtbot, window, tmp_path, monkeypatch):
     window.data_controls.open_csv.click()
     dataset = window.session.dataset
     assert dataset.name == "measurements.csv" and dataset.columns == ("a", "b") and dataset.n == 159
+    # the article's own start, tolerance and seed were for its data: back to the defaults
+    assert window.session.settings == Settings(k=3)
+    assert window.model_controls.init.currentData() == "kmeans++"
     assert "dropped 1 row" in window.data_controls.info.text()
     assert "3 numeric columns: showing a and b" in window.statusBar().currentMessage()
     assert "line 5, column 'a': empty" in window.statusBar().currentMessage()
@@ -461,3 +464,13 @@ def test_a_random_session_of_clicks_never_breaks_the_window(qtbot, window, error
     assert set(errors) == {"tolerance 'oops' is not a number; enter one like 1e-6"}
     window.runner.stop()
     assert window.runner._thread is None
+
+
+def test_leaving_the_article_keeps_what_the_user_chose(qtbot, window):
+    m = window.model_controls
+    m.init.setCurrentIndex(m.init.findData("random-points"))
+    m.k.setValue(4)
+    window.data_controls.generate.click()
+    assert window.session.dataset.name.startswith("generated")
+    # chosen by the user: kept; suggested by the article and left alone: withdrawn
+    assert window.session.settings == Settings(k=4, init="random-points", tol=1e-6, seed=0)

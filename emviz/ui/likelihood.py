@@ -27,7 +27,9 @@ class LikelihoodPlot(pg.PlotWidget):
         style = {"font-size": "12pt", "color": palette.INK.name()}
         item.setLabel("bottom", "iteration", **style)
         item.setLabel("left", "mean log-likelihood", **style)
-        item.getAxis("left").setWidth(78)  # room for the title beside tick labels like −4.0465
+        # fixed room for the title beside tick labels as long as −191.705: pyqtgraph only
+        # widens the axis after the first paint, which a still image never gets
+        item.getAxis("left").setWidth(100)
         self.curve = pg.PlotDataItem(
             pen=pg.mkPen(palette.INK, width=2.5),
             symbol="o",

@@ -52,6 +52,29 @@ def _busy():
         QApplication.restoreOverrideCursor()
 
 
+def leaving_preset(name: str, settings: Settings) -> Settings:
+    """Withdraw the preset's suggestions that the user kept: they were meant for its data.
+
+    The article's random start (means drawn around 0) on a CSV file measured in
+    tens would leave every ellipse outside the view.
+    """
+    defaults = Settings()
+    kept = {
+        key: getattr(defaults, key)
+        for key, value in PRESETS[name].suggested.items()
+        if key != "k" and getattr(settings, key) == value
+    }
+    return settings.replace(**kept)
+
+
+def _preset_name(dataset: Dataset) -> str | None:
+    """The preset a data set was drawn from (its source reads "preset 'name'"), or None."""
+    if dataset.source.startswith("preset '"):
+        name = dataset.source.split("'")[1]
+        return name if name in PRESETS else None
+    return None
+
+
 def _minus(text: str) -> str:
     return text.replace("-", "−")
 
@@ -248,6 +271,9 @@ class MainWindow(QMainWindow):
     def _apply(self, dataset: Dataset | None = None, settings: Settings | None = None, *, kind=None, table=None) -> bool:
         """Stop, then switch data and/or settings; on bad input say why and keep everything as it was."""
         self.runner.stop()
+        leaving = _preset_name(self.session.dataset) if dataset is not None and kind != "preset" else None
+        if leaving is not None:
+            settings = leaving_preset(leaving, settings or self.session.settings)
         try:
             with _busy():
                 self.session.change(dataset, settings)
@@ -386,13 +412,13 @@ class MainWindow(QMainWindow):
     def _show_dataset(self):
         dataset = self.session.dataset
         d = self.data_controls
-        if self._kind == "preset":
-            name = dataset.source.split("'")[1] if "'" in dataset.source else dataset.name
+        name = _preset_name(dataset)
+        if name is not None:
             index = d.preset.findData(name)
             if index >= 0:
                 with QSignalBlocker(d.preset):
                     d.preset.setCurrentIndex(index)
-            equal = PRESETS[name].equal_axes if name in PRESETS else True
+            equal = PRESETS[name].equal_axes
         else:
             equal = self._kind == "generated"
         sampled = self._kind in ("preset", "generated") and not (
