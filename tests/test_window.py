@@ -241,6 +241,8 @@ def test_open_a_good_csv(qtbot, window, tmp_path, monkeypatch):
     # the article's own start, tolerance and seed were for its data: back to the defaults
     assert window.session.settings == Settings(k=3)
     assert window.model_controls.init.currentData() == "kmeans++"
+    assert window.data_controls.preset.currentIndex() == -1
+    assert window.data_controls.preset.placeholderText() == "(your own data)"
     assert "dropped 1 row" in window.data_controls.info.text()
     assert "3 numeric columns: showing a and b" in window.statusBar().currentMessage()
     assert "line 5, column 'a': empty" in window.statusBar().currentMessage()

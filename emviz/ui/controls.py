@@ -75,6 +75,7 @@ class DataControls(QGroupBox):
             self.preset.addItem(name, name)
             self.preset.setItemData(self.preset.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole)
         self.preset.setToolTip("Built-in data sets, each with something to show")
+        self.preset.setPlaceholderText("(your own data)")
         form.addRow("Preset", self.preset)
         self.points = _spin(10, 1_000_000, 600, "Number of points drawn for a preset or a generated mixture", 100)
         form.addRow("Points", self.points)

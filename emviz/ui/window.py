@@ -413,11 +413,9 @@ class MainWindow(QMainWindow):
         dataset = self.session.dataset
         d = self.data_controls
         name = _preset_name(dataset)
+        with QSignalBlocker(d.preset):  # no preset shown for a file or generated data
+            d.preset.setCurrentIndex(d.preset.findData(name) if name is not None else -1)
         if name is not None:
-            index = d.preset.findData(name)
-            if index >= 0:
-                with QSignalBlocker(d.preset):
-                    d.preset.setCurrentIndex(index)
             equal = PRESETS[name].equal_axes
         else:
             equal = self._kind == "generated"
