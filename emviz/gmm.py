@@ -310,15 +310,20 @@ class Evaluator:
         with _one_blas_thread():
             return _e_step(self.features, coef)
 
-    def responsibilities(self, mixture, *, transposed=False) -> np.ndarray:
-        """Posterior probabilities, shape (n, k), or (k, n) with ``transposed=True``."""
+    def responsibilities(self, mixture, *, transposed=False, rows=None) -> np.ndarray:
+        """Posterior probabilities, shape (n, k), or (k, n) with ``transposed=True``.
+
+        ``rows`` (indices) limits them to those points.
+        """
         coef = self._coefficients(mixture)
-        out = np.empty((mixture.k, self.n))
+        features = self.features if rows is None else self.features[:, rows]
+        n = features.shape[1]
+        out = np.empty((mixture.k, n))
         with _one_blas_thread():
-            for rows in _chunks(self.n, mixture.k):
-                block = coef @ self.features[:, rows]
+            for chunk in _chunks(n, mixture.k):
+                block = coef @ features[:, chunk]
                 _log_normalize(block)
-                out[:, rows] = block
+                out[:, chunk] = block
         return out if transposed else np.ascontiguousarray(out.T)
 
 

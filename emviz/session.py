@@ -143,15 +143,15 @@ class Session:
     def append(self, step: gmm.EMStep) -> None:
         self.history.append(step)
 
-    def responsibilities(self, step: gmm.EMStep) -> np.ndarray:
-        """Responsibilities of the data under ``step``'s mixture, shape (k, n).
+    def responsibilities(self, step: gmm.EMStep, rows: np.ndarray | None = None) -> np.ndarray:
+        """Responsibilities of the data (or of the points ``rows``) under ``step``'s mixture, (k, n).
 
         The points stay while EM runs, so their features are built once and the
         window can colour them at screen rate.
         """
         if self._evaluator is None:
             self._evaluator = gmm.Evaluator(self.dataset.points)
-        return self._evaluator.responsibilities(step.mixture, transposed=True)
+        return self._evaluator.responsibilities(step.mixture, transposed=True, rows=rows)
 
     @property
     def last(self) -> gmm.EMStep:

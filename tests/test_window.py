@@ -476,3 +476,42 @@ def test_leaving_the_article_keeps_what_the_user_chose(qtbot, window):
     assert window.session.dataset.name.startswith("generated")
     # chosen by the user: kept; suggested by the article and left alone: withdrawn
     assert window.session.settings == Settings(k=4, init="random-points", tol=1e-6, seed=0)
+
+
+def test_many_points_colour_only_what_shows_and_stay_right_when_the_view_moves(qtbot):
+    from emviz.session import Session
+    from emviz.ui.canvas import MixtureCanvas
+
+    session = Session(generate(60_000, 3, separation=1.0, seed=4), Settings(k=3, init="random-points"))
+    for _ in range(3):
+        session.append(next(session.steps))
+    canvas = MixtureCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(500, 400)
+    canvas.show()
+    canvas.set_data(session.dataset.points, session.dataset.columns)
+    asked = []
+
+    def responsibilities(step):
+        def for_rows(rows):
+            asked.append(session.dataset.n if rows is None else len(rows))
+            return session.responsibilities(step, rows)
+        return for_rows
+
+    expected = palette.point_colors(session.responsibilities(session.last))
+    canvas.show_step(session.history[1], responsibilities(session.history[1]))
+    canvas.grab()  # the first drawing finds which points show
+    shown = canvas.points.visible()
+    assert len(shown) < session.dataset.n // 2  # most of 60,000 points hide under others
+    canvas.show_step(session.last, responsibilities(session.last))
+    assert asked[-1] == len(shown)  # only those were coloured
+    canvas.grab()
+    np.testing.assert_array_equal(canvas.points.colors()[shown], expected[shown])
+    vb = canvas.getPlotItem().getViewBox()
+    x, y = session.dataset.points[:, 0], session.dataset.points[:, 1]
+    vb.setRange(xRange=(np.percentile(x, 40), np.percentile(x, 60)), yRange=(np.percentile(y, 40), np.percentile(y, 60)),
+                padding=0)
+    canvas.grab()  # zoomed in: points that were hidden now show, and get their colours
+    now_shown = canvas.points.visible()
+    assert len(np.setdiff1d(now_shown, shown)) > 100
+    np.testing.assert_array_equal(canvas.points.colors()[now_shown], expected[now_shown])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import traceback
 
 import numpy as np
 import pyqtgraph as pg
@@ -38,6 +39,10 @@ class PointCloud(pg.GraphicsObject):
     pyqtgraph's ScatterPlotItem spends ~700 ms on per-point brushes for 1e5 points;
     drawing the dots into an image of the visible region takes a few ms and keeps
     every point's exact blended colour.
+
+    With many points most are hidden under others: ``visible()`` lists the ones
+    that own a pixel, so a caller may colour only those, and ``colorize`` (if set)
+    is asked for the colours of points that come into view when the view moves.
     """
 
     def __init__(self):
@@ -45,6 +50,8 @@ class PointCloud(pg.GraphicsObject):
         self._x = np.empty(0)
         self._y = np.empty(0)
         self._argb = np.empty(0, dtype=np.uint32)
+        self._fresh = np.empty(0, dtype=bool)  # which colours belong to the current colouring
+        self.colorize = None  # point indices -> their ARGB pixels, for the current colouring
         self._rect = QRectF()
         self.radius = 3.0
         self.outline = True
@@ -56,6 +63,9 @@ class PointCloud(pg.GraphicsObject):
         self._x = np.ascontiguousarray(xy[:, 0], dtype=np.float64)
         self._y = np.ascontiguousarray(xy[:, 1], dtype=np.float64)
         self._argb = np.full(len(self._x), 0xFF808080, dtype=np.uint32)
+        self._fresh = np.zeros(len(self._x), dtype=bool)
+        self.colorize = None
+        self._layout_key = self._layout = None
         n = len(self._x)
         self.radius = 4.0 if n <= 2_000 else 3.0 if n <= 20_000 else 2.0 if n <= 200_000 else 1.2
         self.outline = n <= 20_000
@@ -67,9 +77,20 @@ class PointCloud(pg.GraphicsObject):
         self.informViewBoundsChanged()
         self.update()
 
-    def set_colors(self, argb: np.ndarray) -> None:
-        self._argb = np.ascontiguousarray(argb, dtype=np.uint32)
+    def set_colors(self, argb: np.ndarray, rows: np.ndarray | None = None) -> None:
+        """New colours for every point, or for ``rows`` only (the others are then out of date)."""
+        if rows is None:
+            self._argb = np.ascontiguousarray(argb, dtype=np.uint32)
+            self._fresh[:] = True
+        else:
+            self._argb[rows] = argb
+            self._fresh[:] = False
+            self._fresh[rows] = True
         self.update()
+
+    def visible(self) -> np.ndarray | None:
+        """Indices of the points that own a pixel in the last drawing, or None before one."""
+        return None if self._layout is None else self._layout[3]
 
     def colors(self) -> np.ndarray:
         return self._argb
@@ -87,6 +108,14 @@ class PointCloud(pg.GraphicsObject):
         return self.radius + 1
 
     def paint(self, painter, option, widget=None):
+        # An exception escaping into Qt's paint loop can take the process down (seen as a
+        # segfault): report it and draw nothing this time instead.
+        try:
+            self._paint(painter)
+        except Exception:  # noqa: BLE001
+            traceback.print_exc()
+
+    def _paint(self, painter):
         if self._x.size == 0:
             return
         device = painter.device()
@@ -104,7 +133,12 @@ class PointCloud(pg.GraphicsObject):
         if self._layout_key != key:
             self._layout = self._lay_out(t, dpr, x0, y0, w, h)
             self._layout_key = key
-        covered, owner, ring = self._layout
+        covered, owner, ring, shown = self._layout
+        if self.colorize is not None:
+            stale = shown[~self._fresh[shown]]
+            if stale.size:  # points that came into view since the last colouring
+                self._argb[stale] = self.colorize(stale)
+                self._fresh[stale] = True
         argb = self._argb
         pixels = np.zeros(h * w, dtype=np.uint32)
         if ring is None:
@@ -132,10 +166,11 @@ class PointCloud(pg.GraphicsObject):
         px = (t.m11() * self._x + t.m21() * self._y + t.dx()) * dpr - x0
         py = (t.m12() * self._x + t.m22() * self._y + t.dy()) * dpr - y0
         radius = self.radius * dpr
-        pad = int(math.ceil(radius)) + 2
+        reach = int(math.ceil(radius + 1.0))  # how far a dot, with its rim, spreads from its centre
+        pad = 2 * reach + 1  # a kept centre lies within `reach` of the area, its dot within 2 * reach
         ix = np.rint(px).astype(np.intp)
         iy = np.rint(py).astype(np.intp)
-        visible = np.flatnonzero((ix > -pad) & (ix < w + pad) & (iy > -pad) & (iy < h + pad))
+        visible = np.flatnonzero((ix > -reach) & (ix < w + reach) & (iy > -reach) & (iy < h + reach))
         stride = w + 2 * pad
         base = (iy[visible] + pad) * stride + (ix[visible] + pad)
         inner_dy, inner_dx = _disk_offsets(radius)
@@ -158,7 +193,8 @@ class PointCloud(pg.GraphicsObject):
         ring = None
         if is_ring is not None:
             ring = is_ring.reshape(h + 2 * pad, stride)[pad : pad + h, pad : pad + w].ravel()[covered]
-        return covered, owner[covered], ring
+        owner = owner[covered]
+        return covered, owner, ring, np.unique(owner)
 
 
 class MixtureCanvas(pg.PlotWidget):
@@ -290,12 +326,28 @@ class MixtureCanvas(pg.PlotWidget):
             self._legend_swatches.append(swatch)
             self.legend.addItem(swatch, f"{i + 1}")
 
-    def show_step(self, step: EMStep, resp: np.ndarray):
-        """Draw one snapshot: points coloured by ``resp`` (k, n), ellipses, means, labels and legend."""
+    def show_step(self, step: EMStep, responsibilities):
+        """Draw one snapshot: points, ellipses, means, labels and legend.
+
+        ``responsibilities(rows)`` gives the (k, len(rows)) responsibilities of those
+        points under ``step`` (all points for ``rows=None``). Only the points that show
+        are coloured when they are much fewer than all of them.
+        """
         mixture = step.mixture
         self._ensure_components(mixture.k)
-        if len(self._points_xy):
-            self.points.set_colors(palette.point_colors(resp, hard=self.hard_labels))
+        n = len(self._points_xy)
+        if n:
+            hard = self.hard_labels
+
+            def colorize(rows):
+                return palette.point_colors(responsibilities(rows), hard=hard)
+
+            shown = self.points.visible()
+            if shown is None or len(shown) > n // 2:
+                self.points.set_colors(colorize(None))
+            else:
+                self.points.set_colors(colorize(shown), rows=shown)
+            self.points.colorize = colorize
         for i in range(mixture.k):
             mean, cov = mixture.means[i], mixture.covariances[i]
             for level, curve in zip(self.LEVELS, self._ellipses[i]):

@@ -452,7 +452,7 @@ class MainWindow(QMainWindow):
         history = self.session.history
         index = index % len(history)
         step = history[index]
-        self.canvas.show_step(step, self.session.responsibilities(step))
+        self.canvas.show_step(step, lambda rows: self.session.responsibilities(step, rows))
         curve = history[: index + 1] if replay else history
         self.likelihood.set_history(
             np.fromiter((s.iteration for s in curve), dtype=float, count=len(curve)),
