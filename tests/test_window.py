@@ -515,3 +515,27 @@ def test_many_points_colour_only_what_shows_and_stay_right_when_the_view_moves(q
     now_shown = canvas.points.visible()
     assert len(np.setdiff1d(now_shown, shown)) > 100
     np.testing.assert_array_equal(canvas.points.colors()[now_shown], expected[now_shown])
+
+
+def test_any_zoom_or_pan_draws_without_error(qtbot, capsys):
+    """The canvas is a pyqtgraph view: users zoom in, out and away; drawing must survive all of it."""
+    from emviz.session import Session
+    from emviz.ui.canvas import MixtureCanvas
+
+    session = Session(generate(5_000, 3, seed=9), Settings(k=3))
+    canvas = MixtureCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(400, 300)
+    canvas.show()
+    canvas.set_data(session.dataset.points, session.dataset.columns)
+    canvas.show_step(session.last, lambda rows: session.responsibilities(session.last, rows))
+    vb = canvas.getPlotItem().getViewBox()
+    rng = np.random.default_rng(1)
+    center = session.dataset.points.mean(axis=0)
+    for width in [1e-9, 1e-4, 0.01, 0.3, 1.0, 5.0, 100.0, 1e6, 1e12]:
+        for _ in range(3):
+            middle = center + rng.normal(size=2) * rng.choice([0.0, 1.0, 50.0])
+            vb.setRange(xRange=(middle[0] - width, middle[0] + width),
+                        yRange=(middle[1] - width, middle[1] + width), padding=0)
+            canvas.grab()
+    assert "Traceback" not in capsys.readouterr().err
