@@ -312,7 +312,8 @@ class MainWindow(QMainWindow):
         preset = PRESETS[name]
         n = d.points.value() if preset.default_n is not None else None
         try:
-            dataset = preset(n, d.data_seed.value())
+            with _busy():
+                dataset = preset(n, d.data_seed.value())
         except (DataError, ValueError) as exc:
             self.show_error("Cannot load the preset", str(exc))
             return False
@@ -331,8 +332,9 @@ class MainWindow(QMainWindow):
     def generate_data(self) -> bool:
         d = self.data_controls
         try:
-            dataset = generate(d.points.value(), d.true_k.value(), separation=d.separation.value(),
-                               seed=d.data_seed.value())
+            with _busy():
+                dataset = generate(d.points.value(), d.true_k.value(), separation=d.separation.value(),
+                                   seed=d.data_seed.value())
         except ValueError as exc:
             self.show_error("Cannot generate data", str(exc))
             return False
