@@ -607,14 +607,14 @@ def initialize(X, k, method="kmeans++", seed=0, *, reg_covar=1e-6) -> Mixture:
         covariances = _add_to_diagonal(a @ a.transpose(0, 2, 1), reg_covar)
         return Mixture(weights / weights.sum(), means, covariances)
     center = X.mean(axis=0)
-    Xc = X - center
+    XcT = np.ascontiguousarray((X - center).T)  # (d, n): one contiguous row per coordinate
     if method == "random-points":
-        seeds = _distinct_random_rows(Xc, k, rng)
+        seeds = _distinct_random_rows(XcT, k, rng)
     else:
-        seeds = _kmeans_plusplus(Xc, k, rng)
-    labels = _nearest(Xc, seeds)
+        seeds = _kmeans_plusplus(XcT, k, rng)
+    labels = _nearest(XcT, seeds)
     if method == "kmeans":
-        labels = _lloyd(Xc, seeds, labels)
+        labels = _lloyd(XcT, seeds, labels)
     stats = np.stack(
         [np.bincount(labels, weights=row, minlength=k) for row in _features(X, center)], axis=1
     )
@@ -627,10 +627,10 @@ def _too_few_distinct(k, found):
     )
 
 
-def _distinct_random_rows(Xc, k, rng):
+def _distinct_random_rows(XcT, k, rng):
     chosen = []
-    for index in rng.permutation(Xc.shape[0]):
-        row = Xc[index]
+    for index in rng.permutation(XcT.shape[1]):
+        row = XcT[:, index]
         if not any(np.array_equal(row, c) for c in chosen):
             chosen.append(row)
             if len(chosen) == k:
@@ -638,52 +638,69 @@ def _distinct_random_rows(Xc, k, rng):
     raise _too_few_distinct(k, len(chosen))
 
 
-def _sq_distances(Xc, centers):
-    """(n, k) squared Euclidean distances, clipped at 0."""
-    d2 = (Xc * Xc).sum(axis=1)[:, None] - 2 * Xc @ centers.T + (centers * centers).sum(axis=1)
-    return np.maximum(d2, 0, out=d2)
+def _sq_distance(XcT, center):
+    """(n,) squared Euclidean distances to one centre, summed coordinate by coordinate.
+
+    Row-wise on (d, n) data: no (n, k) temporaries, no BLAS, and no cancellation
+    from expanding |x - c|^2.
+    """
+    out = np.zeros(XcT.shape[1])
+    diff = np.empty(XcT.shape[1])
+    for coordinate, value in zip(XcT, center):
+        np.subtract(coordinate, value, out=diff)
+        np.multiply(diff, diff, out=diff)
+        out += diff
+    return out
 
 
-def _nearest(Xc, centers):
-    labels = np.empty(Xc.shape[0], dtype=np.intp)
-    for rows in _chunks(Xc.shape[0], centers.shape[0]):
-        labels[rows] = _sq_distances(Xc[rows], centers).argmin(axis=1)
+def _nearest(XcT, centers):
+    """Index of the nearest centre for every point (the first one on ties)."""
+    best = _sq_distance(XcT, centers[0])
+    labels = np.zeros(XcT.shape[1], dtype=np.intp)
+    for j in range(1, len(centers)):
+        distance = _sq_distance(XcT, centers[j])
+        labels[distance < best] = j
+        np.minimum(best, distance, out=best)
     return labels
 
 
-def _kmeans_plusplus(Xc, k, rng):
+def _kmeans_plusplus(XcT, k, rng):
     """Greedy k-means++ (as scikit-learn: 2 + log k candidates per seed)."""
-    n = Xc.shape[0]
+    n = XcT.shape[1]
     n_trials = 2 + int(math.log(k))
-    centers = np.empty((k, Xc.shape[1]))
-    centers[0] = Xc[rng.integers(n)]
-    closest = _sq_distances(Xc, centers[:1])[:, 0]
+    centers = np.empty((k, XcT.shape[0]))
+    centers[0] = XcT[:, rng.integers(n)]
+    closest = _sq_distance(XcT, centers[0])
     for c in range(1, k):
         potential = closest.sum()
         if potential <= 0:
             raise _too_few_distinct(k, c)
         candidates = np.searchsorted(np.cumsum(closest), rng.uniform(0, potential, n_trials))
         candidates = np.minimum(candidates, n - 1)
-        d2 = np.minimum(closest[:, None], _sq_distances(Xc, Xc[candidates]))
-        best = int(d2.sum(axis=0).argmin())
-        if d2[:, best].sum() >= potential:  # every candidate already coincides with a centre
+        best_closest, best_potential, best_candidate = None, np.inf, None
+        for candidate in candidates:
+            trial = np.minimum(closest, _sq_distance(XcT, XcT[:, candidate]))
+            trial_potential = trial.sum()
+            if trial_potential < best_potential:
+                best_closest, best_potential, best_candidate = trial, trial_potential, candidate
+        if best_potential >= potential:  # every candidate already coincides with a centre
             raise _too_few_distinct(k, c)
-        centers[c] = Xc[candidates[best]]
-        closest = d2[:, best]
+        centers[c] = XcT[:, best_candidate]
+        closest = best_closest
     return centers
 
 
-def _lloyd(Xc, centers, labels, max_iter=10):
+def _lloyd(XcT, centers, labels, max_iter=10):
     k = centers.shape[0]
     for _ in range(max_iter):
         counts = np.bincount(labels, minlength=k)
-        sums = np.stack([np.bincount(labels, weights=col, minlength=k) for col in Xc.T], axis=1)
+        sums = np.stack([np.bincount(labels, weights=row, minlength=k) for row in XcT], axis=1)
         centers = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], centers)
         for empty in np.flatnonzero(counts == 0):
             # re-seed an empty cluster at the point farthest from its centre
-            far = ((Xc - centers[labels]) ** 2).sum(axis=1).argmax()
-            centers[empty] = Xc[far]
-        new_labels = _nearest(Xc, centers)
+            far = sum((row - centers[labels, j]) ** 2 for j, row in enumerate(XcT)).argmax()
+            centers[empty] = XcT[:, far]
+        new_labels = _nearest(XcT, centers)
         if np.array_equal(new_labels, labels):
             break
         labels = new_labels

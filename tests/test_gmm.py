@@ -356,3 +356,16 @@ def test_mixture_validation():
         Mixture([1.0], np.zeros((1, 2)), [[[1.0, 0.5], [0.0, 1.0]]])
     with pytest.raises(ValueError, match="shape"):
         Mixture([1.0], np.zeros((1, 2)), np.eye(2))
+
+
+def test_nearest_centre_and_lloyd_reseeding():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 3))
+    centers = rng.normal(size=(6, 3))
+    XT = np.ascontiguousarray(X.T)
+    brute = ((X[:, None, :] - centers[None]) ** 2).sum(axis=2).argmin(axis=1)
+    np.testing.assert_array_equal(gmm._nearest(XT, centers), brute)
+    # a centre that no point is nearest to gets re-seeded at the point farthest from its centre
+    far_away = np.vstack([centers[:5], [[1e6, 1e6, 1e6]]])
+    labels = gmm._lloyd(XT, far_away, gmm._nearest(XT, far_away))
+    assert np.bincount(labels, minlength=6).min() > 0
