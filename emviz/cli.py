@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from emviz import __version__, gmm
-from emviz.data import PRESETS, DataError, Dataset, load
+from emviz.data import GENERATE, PRESETS, DataError, Dataset, load
 from emviz.session import Settings, describe_state
 
 _PRESET_LIST = ", ".join(PRESETS)
@@ -29,7 +29,7 @@ def _add_data_options(parser):
     parser.add_argument(
         "source",
         metavar="FILE|PRESET",
-        help=f"a CSV file, or a built-in data set: {_PRESET_LIST}",
+        help=f"a CSV file, a built-in data set ({_PRESET_LIST}), or '{GENERATE}' for a random mixture",
     )
     parser.add_argument(
         "--columns",
@@ -37,10 +37,23 @@ def _add_data_options(parser):
         help="columns to fit, by name or 0-based position, comma separated (default: every numeric column)",
     )
     parser.add_argument(
-        "--points", type=int, metavar="N", help="number of points drawn for a preset (default: the preset's own)"
+        "--points",
+        type=int,
+        metavar="N",
+        help=f"number of points drawn for a preset or '{GENERATE}' (default: the preset's own; 500)",
     )
     parser.add_argument(
-        "--data-seed", type=int, default=0, metavar="S", help="seed for drawing a preset's points (default: 0)"
+        "--data-seed", type=int, default=0, metavar="S", help="seed for drawing the points (default: 0)"
+    )
+    parser.add_argument(
+        "--true-k", type=int, default=3, metavar="K", help=f"components of the '{GENERATE}' mixture (default: 3)"
+    )
+    parser.add_argument(
+        "--separation",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help=f"smallest distance between the '{GENERATE}' means, in standard deviations (default: 3)",
     )
 
 
@@ -143,6 +156,14 @@ def build_render_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--frame-ms", type=int, default=100, metavar="MS", help="time per .gif frame in milliseconds (default: 100)"
     )
+    parser.add_argument(
+        "--iteration", type=int, metavar="N", help="draw iteration N instead of the last (a .png only)"
+    )
+    parser.add_argument("--hard-labels", action="store_true", help="colour points by their most likely component")
+    parser.add_argument("--three-sigma", action="store_true", help="also draw the 3 standard deviation ellipses")
+    parser.add_argument(
+        "--show-truth", action="store_true", help="draw the 2σ ellipses of the mixture a preset was drawn from"
+    )
     return parser
 
 
@@ -169,7 +190,14 @@ def _columns(args):
 
 def _dataset(args) -> Dataset:
     # the window's parser has no sampling options: it opens a preset as it comes
-    return load(args.source, _columns(args), n=getattr(args, "points", None), seed=getattr(args, "data_seed", 0))
+    return load(
+        args.source,
+        _columns(args),
+        n=getattr(args, "points", None),
+        seed=getattr(args, "data_seed", 0),
+        true_k=getattr(args, "true_k", 3),
+        separation=getattr(args, "separation", 3.0),
+    )
 
 
 def _plane(args):
@@ -178,7 +206,7 @@ def _plane(args):
 
     from emviz.data import PRESETS, read_csv_table
 
-    if args.source in PRESETS and not Path(args.source).exists():
+    if args.source in (*PRESETS, GENERATE) and not Path(args.source).exists():
         return _dataset(args), None
     if not Path(args.source).exists():
         load(args.source)  # raises with the same message as 'emviz fit' gives
@@ -276,8 +304,19 @@ def run_render(argv) -> int:
     _use_offscreen_qt()
     from emviz.ui.render import render
 
-    frames = render(dataset, settings, args.output, table=table, size=size, max_frames=args.max_frames,
-                    frame_ms=args.frame_ms)
+    frames = render(
+        dataset,
+        settings,
+        args.output,
+        table=table,
+        size=size,
+        max_frames=args.max_frames,
+        frame_ms=args.frame_ms,
+        hard_labels=args.hard_labels,
+        three_sigma=args.three_sigma,
+        show_truth=args.show_truth,
+        iteration=args.iteration,
+    )
     print(f"wrote {args.output} ({frames} frame{'s' if frames != 1 else ''})")
     return 0
 
@@ -299,12 +338,11 @@ def run_window(argv) -> int:
     args = build_parser().parse_args(argv)
     _check_display()
     dataset, table = _plane(args)
-    if table is None:
+    settings = Settings()
+    if args.source in PRESETS and table is None:
         from emviz.ui.window import preset_settings
 
-        settings = preset_settings(args.source, Settings())
-    else:
-        settings = Settings()
+        settings = preset_settings(args.source, settings)
     settings.start(dataset)  # report a data set that cannot be fitted before the window opens
     from emviz.ui.window import run_app
 

@@ -20,7 +20,18 @@ import numpy as np
 
 from emviz.gmm import Mixture
 
-__all__ = ["PRESETS", "CsvTable", "DataError", "Dataset", "Preset", "generate", "load", "load_csv", "read_csv_table"]
+__all__ = [
+    "GENERATE",
+    "PRESETS",
+    "CsvTable",
+    "DataError",
+    "Dataset",
+    "Preset",
+    "generate",
+    "load",
+    "load_csv",
+    "read_csv_table",
+]
 
 _SNIFF_BYTES = 64 * 1024
 _SNIFF_LINES = 200
@@ -61,6 +72,8 @@ class Dataset:
     mixture : the true generating Mixture, or None
     dropped_rows : rows of the file left out for missing or non-numeric values
     dropped_example : where the first dropped row was and why, or ""
+    recipe : how drawn points were drawn (n, seed, and true_k, separation for a
+        generated mixture), so a window can show the settings that made them
     """
 
     points: np.ndarray
@@ -71,6 +84,7 @@ class Dataset:
     mixture: Mixture | None = None
     dropped_rows: int = 0
     dropped_example: str = ""
+    recipe: dict = field(default_factory=dict)
 
     def __post_init__(self):
         points = np.array(self.points, dtype=np.float64, copy=True)
@@ -117,7 +131,7 @@ class Dataset:
 # --------------------------------------------------------------------------- generated data
 
 
-def _sample(mixture: Mixture, n: int, rng, *, name: str, source: str, columns=None) -> Dataset:
+def _sample(mixture: Mixture, n: int, rng, *, name: str, source: str, recipe: dict, columns=None) -> Dataset:
     counts = rng.multinomial(n, mixture.weights)
     labels = np.repeat(np.arange(mixture.k), counts)
     z = rng.standard_normal((n, mixture.d))
@@ -126,7 +140,7 @@ def _sample(mixture: Mixture, n: int, rng, *, name: str, source: str, columns=No
     order = rng.permutation(n)
     if columns is None:
         columns = ("x", "y") if mixture.d == 2 else tuple(f"x{i + 1}" for i in range(mixture.d))
-    return Dataset(points[order], columns, name, source, labels[order], mixture)
+    return Dataset(points[order], columns, name, source, labels[order], mixture, recipe=recipe)
 
 
 def _check_n(n):
@@ -173,7 +187,8 @@ def generate(n: int = 500, k: int = 3, *, d: int = 2, separation: float = 3.0, s
             break
     mixture = Mixture(weights, best, covariances)
     name = f"generated: k={k}, separation {separation:g}, seed {seed}"
-    return _sample(mixture, n, rng, name=name, source="generated")
+    recipe = {"n": n, "seed": seed, "true_k": int(k), "separation": float(separation)}
+    return _sample(mixture, n, rng, name=name, source="generated", recipe=recipe)
 
 
 @dataclass(frozen=True)
@@ -205,7 +220,8 @@ def _rotated(sd_major, sd_minor, degrees):
 
 def _mixture_preset(name, mixture):
     def make(n, seed):
-        return _sample(mixture, n, np.random.default_rng(seed), name=name, source=f"preset '{name}'")
+        return _sample(mixture, n, np.random.default_rng(seed), name=name, source=f"preset '{name}'",
+                       recipe={"n": n, "seed": seed})
 
     return make
 
@@ -662,15 +678,32 @@ def load_csv(path, columns: Sequence | None = None, *, labels: str | None = None
     return table.dataset(columns, labels=labels)
 
 
-def load(source, columns: Sequence | None = None, *, n: int | None = None, seed: int = 0) -> Dataset:
-    """A preset by name, or a CSV file by path (what the command line and the window accept)."""
+GENERATE = "generate"  # the source name that draws a random mixture, as the window's Generate does
+
+
+def load(
+    source,
+    columns: Sequence | None = None,
+    *,
+    n: int | None = None,
+    seed: int = 0,
+    true_k: int = 3,
+    separation: float = 3.0,
+) -> Dataset:
+    """A preset by name, a random mixture ("generate"), or a CSV file by path.
+
+    What the command line and the window accept; ``n`` and ``seed`` draw the points
+    of a preset or of "generate", ``true_k`` and ``separation`` shape the latter.
+    """
     source = str(source)
-    if source in PRESETS and not Path(source).exists():
+    if not Path(source).exists() and source in (*PRESETS, GENERATE):
         if columns is not None:
-            raise DataError(f"preset '{source}': --columns applies to CSV files only")
+            raise DataError(f"{source}: --columns applies to CSV files only")
+        if source == GENERATE:
+            return generate(500 if n is None else n, true_k, separation=separation, seed=seed)
         return PRESETS[source](n, seed)
-    if not Path(source).exists() and not any(ch in source for ch in "/\\.") :
+    if not Path(source).exists() and not any(ch in source for ch in "/\\."):
         raise DataError(
-            f"{source}: no such file or preset; presets are: {', '.join(PRESETS)}"
+            f"{source}: no such file or preset; presets are: {', '.join(PRESETS)}, or '{GENERATE}' for a random mixture"
         )
     return load_csv(source, columns)

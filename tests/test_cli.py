@@ -99,7 +99,7 @@ def test_columns_option(capsys, tmp_path):
         (["fit", "article", "--tol", "-1"], "emviz: error: tol must be a finite number >= 0, got -1.0"),
         (["fit", "article", "-k", "three"], "emviz: error: argument -k: invalid int value: 'three'"),
         (["fit"], "emviz: error: the following arguments are required: FILE|PRESET"),
-        (["fit", "article", "--columns", "x,y"], "emviz: error: preset 'article': --columns applies to CSV files only"),
+        (["fit", "article", "--columns", "x,y"], "emviz: error: article: --columns applies to CSV files only"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_status_2(capsys, argv, message):

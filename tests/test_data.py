@@ -269,3 +269,6 @@ def test_load_accepts_presets_and_files(tmp_path):
         load("banana")
     with pytest.raises(DataError, match=r"--columns applies to CSV files only"):
         load("article", ["x", "y"])
+    generated = load("generate", n=300, seed=4, true_k=5, separation=2.0)
+    assert generated.n == 300 and generated.mixture.k == 5
+    np.testing.assert_array_equal(generated.points, generate(300, 5, separation=2.0, seed=4).points)

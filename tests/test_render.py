@@ -7,6 +7,7 @@ from PIL import Image
 import emviz.ui.window
 from emviz.cli import main
 from emviz.ui import palette
+from emviz.session import Settings
 from emviz.ui.render import frame_indices
 
 
@@ -110,7 +111,7 @@ def test_emviz_file_opens_the_first_two_numeric_columns(capsys, opened, tmp_path
     "argv, message",
     [
         (["nosuch"], "emviz: error: nosuch: no such file or preset"),
-        (["article", "--columns", "x,y"], "emviz: error: preset 'article': --columns applies to CSV files only"),
+        (["article", "--columns", "x,y"], "emviz: error: article: --columns applies to CSV files only"),
     ],
 )
 def test_emviz_reports_bad_input_before_opening(capsys, opened, argv, message):
@@ -127,3 +128,37 @@ def test_emviz_refuses_three_columns_and_one_column(capsys, opened, tmp_path):
     three.write_text("a,b,c\n1,2,3\n4,5,6\n7,8,9\n")
     code, _, err = run(capsys, str(three), "--columns", "a,b,c")
     assert code == 2 and "the window shows two columns, 3 are chosen (a, b, c); choose two" in err and not opened
+
+
+def test_render_does_what_the_window_toggles_do(qapp, capsys, tmp_path):
+    plain, toggled, early = tmp_path / "plain.png", tmp_path / "toggled.png", tmp_path / "early.png"
+    common = ["render", "generate", "--true-k", "3", "--points", "400", "--separation", "1.5", "--data-seed", "2"]
+    assert run(capsys, *common, "-o", str(plain))[0] == 0
+    assert run(capsys, *common, "--hard-labels", "--three-sigma", "--show-truth", "-o", str(toggled))[0] == 0
+    a, b = (np.asarray(Image.open(p).convert("RGB")).astype(int) for p in (plain, toggled))
+    dark_grey = (np.abs(b - 60).sum(axis=2) < 30).sum() - (np.abs(a - 60).sum(axis=2) < 30).sum()
+    assert dark_grey > 200  # the dashed grey ellipses of the true mixture
+    mixed = lambda img: len(np.unique(img.reshape(-1, 3), axis=0))  # noqa: E731
+    assert mixed(b) < mixed(a)  # hard labels: only pure component colours on the points
+    assert run(capsys, *common, "--iteration", "1", "-o", str(early))[0] == 0
+    assert not np.array_equal(np.asarray(Image.open(early)), np.asarray(Image.open(plain)))
+    code, _, err = run(capsys, *common, "--iteration", "5000", "-o", str(early))
+    assert code == 2 and "--iteration 5000: the run ended at iteration" in err
+    code, _, err = run(capsys, *common, "--iteration", "2", "-o", str(tmp_path / "x.gif"))
+    assert code == 2 and "--iteration takes a number >= 0 and draws one .png" in err
+
+
+def test_emviz_generate_opens_a_generated_mixture(capsys, opened):
+    assert run(capsys, "generate")[0] == 0
+    dataset, settings, table = opened[-1]
+    assert dataset.source == "generated" and dataset.mixture.k == 3 and settings == Settings() and table is None
+
+
+def test_the_window_shows_the_settings_that_drew_the_points(qapp):
+    from emviz.data import load
+    from emviz.ui.window import MainWindow
+
+    window = MainWindow(load("generate", n=400, seed=2, true_k=4, separation=1.5), Settings(k=4))
+    d = window.data_controls
+    assert (d.points.value(), d.data_seed.value(), d.true_k.value(), d.separation.value()) == (400, 2, 4, 1.5)
+    window.close()

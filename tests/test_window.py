@@ -101,7 +101,7 @@ def test_run_reaches_convergence_and_says_so(qtbot, window):
     assert [s.iteration for s in window.session.history] == list(range(43))
     assert np.all(np.diff(lls) > -1e-9)
     assert window.status_state.text() == "converged after 42 iterations (|Δ| < 1e-07)"
-    assert "converged after 42 iterations" in window.header.text()
+    assert "converged" in window.header.text()  # the status bar says after how many
     assert window.run_controls.run.text().startswith("Run")
     x, y = window.likelihood.curve.getData()
     np.testing.assert_array_equal(x, np.arange(43))

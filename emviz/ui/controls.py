@@ -236,7 +236,7 @@ class RunControls(QGroupBox):
             "Look back at any earlier iteration (when EM is not running); Step and Run carry on from the newest"
         )
         self.history_label = QLabel("0 / 0")
-        self.history_label.setMinimumWidth(60)
+        self.history_label.setMinimumWidth(self.history_label.fontMetrics().horizontalAdvance("100000 / 100000"))
         history_row.addWidget(self.history, 1)
         history_row.addWidget(self.history_label)
         layout.addLayout(history_row)

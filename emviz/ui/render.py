@@ -47,11 +47,17 @@ def render(
     max_frames: int = 150,
     frame_ms: int = 100,
     gif_width: int = 880,
+    hard_labels: bool = False,
+    three_sigma: bool = False,
+    show_truth: bool = False,
+    iteration: int | None = None,
 ) -> int:
     """Fit and draw as the window does; return the number of frames written.
 
-    A .png is the whole window at the end of the run; a .gif is the plots (data,
-    ellipses, log-likelihood) at every iteration, at most ``max_frames`` of them.
+    A .png is the whole window at the end of the run (or at ``iteration``, as the
+    window's History slider shows it); a .gif is the plots (data, ellipses,
+    log-likelihood) at every iteration, at most ``max_frames`` of them. The flags
+    are the window's display toggles.
     """
     output = Path(output)
     suffix = output.suffix.lower()
@@ -63,15 +69,25 @@ def render(
         raise DataError(f"--max-frames must be at least 2, got {max_frames}")
     if frame_ms < 20:
         raise DataError(f"--frame-ms must be at least 20 (GIF viewers slow faster frames down), got {frame_ms}")
+    if iteration is not None and (suffix != ".png" or iteration < 0):
+        raise DataError("--iteration takes a number >= 0 and draws one .png")
     make_app()
     window = MainWindow(dataset, settings, kind="csv" if table is not None else None, table=table)
     window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     window.resize(*size)
     window.show()
+    window.run_controls.hard_labels.setChecked(hard_labels)
+    window.run_controls.third_ellipse.setChecked(three_sigma)
+    window.data_controls.show_truth.setChecked(show_truth)
     try:
         for step in window.session.steps:
             window.session.append(step)
+            if iteration is not None and step.iteration >= iteration:
+                break
         if suffix == ".png":
+            last = window.session.last.iteration
+            if iteration is not None and iteration > last:
+                raise DataError(f"--iteration {iteration}: the run ended at iteration {last}")
             window.draw_step(-1)
             if not window.grab().save(str(output)):
                 raise DataError(f"{output}: cannot be written")

@@ -75,6 +75,14 @@ def _preset_name(dataset: Dataset) -> str | None:
     return None
 
 
+def _headline(state: str) -> str:
+    """The state in a word or three for the big header; the status bar has it all."""
+    for short in ("converged", "stopped at max iterations", "failed", "looking back"):
+        if state.startswith(short):
+            return short
+    return state
+
+
 def _minus(text: str) -> str:
     return text.replace("-", "−")
 
@@ -426,9 +434,12 @@ class MainWindow(QMainWindow):
         )
         d.points.setEnabled(sampled)
         d.data_seed.setEnabled(sampled)
-        if not sampled:
-            with QSignalBlocker(d.points):
-                d.points.setValue(dataset.n)
+        # the controls show what made these points (they may come from the command line)
+        recipe = {"n": dataset.n, **dataset.recipe}
+        for box, key in ((d.points, "n"), (d.data_seed, "seed"), (d.true_k, "true_k"), (d.separation, "separation")):
+            if key in recipe:
+                with QSignalBlocker(box):
+                    box.setValue(recipe[key])
         if self._table is not None:
             d.show_columns(self._table.numeric_columns, dataset.columns)
         else:
@@ -494,7 +505,7 @@ class MainWindow(QMainWindow):
         self.header.setText(
             f"<span>Iteration {step.iteration}</span>&nbsp;&nbsp;·&nbsp;&nbsp;"
             f"<span>mean log-likelihood {_minus(f'{step.log_likelihood:.4f}')}</span>&nbsp;&nbsp;·&nbsp;&nbsp;"
-            f"<span style='color:{color}'>{state.split(' (')[0].split(';')[0]}</span>"  # details: status bar
+            f"<span style='color:{color}'>{_headline(state)}</span>"
         )
 
     # ------------------------------------------------------------------ lifetime
