@@ -4,6 +4,7 @@ import threading
 import time
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -139,6 +140,14 @@ def test_history_slider_looks_back_at_any_iteration(qtbot, window):
     np.testing.assert_allclose([label.x(), label.y()], third.mixture.means[0])
     window.run_controls.hard_labels.setChecked(True)  # redraws the iteration on show
     assert "Iteration 3" in window.header.text()
+    # a click on the curve looks at the iteration under it
+    plot = window.likelihood
+    vb = plot.getPlotItem().getViewBox()
+    point = plot.mapFromScene(vb.mapViewToScene(pg.Point(20.2, float(np.mean(vb.viewRange()[1])))))
+    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert slider.value() == 20 and "Iteration 20" in window.header.text()
+    window.likelihood.iteration_clicked.emit(400)  # past the end: the last iteration
+    assert slider.value() == 42
     window.run_controls.reset.click()
     assert (slider.maximum(), slider.value()) == (0, 0)
     assert window.run_controls.history_label.text() == "0 / 0"

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 
 from emviz.ui import palette
 
 
 class LikelihoodPlot(pg.PlotWidget):
+    """The curve; a click on it asks to look at the nearest iteration (``iteration_clicked``)."""
+
+    iteration_clicked = Signal(int)
+
     def __init__(self, parent=None):
         super().__init__(parent, background=palette.BACKGROUND)
         self.setMinimumHeight(150)
+        self.setToolTip("Mean log-likelihood per point at every iteration; click to look at an iteration")
+        self.scene().sigMouseClicked.connect(self._on_click)
         item = self.getPlotItem()
         item.setMenuEnabled(False)
         item.showGrid(x=False, y=True, alpha=0.2)
@@ -43,6 +50,12 @@ class LikelihoodPlot(pg.PlotWidget):
         self.current = pg.ScatterPlotItem(size=14, brush=pg.mkBrush(palette.qcolor(1)), pen=pg.mkPen("w", width=2))
         self.current.setZValue(10)
         self.addItem(self.current)
+
+    def _on_click(self, event):
+        view = self.getPlotItem().getViewBox()
+        if event.button() != Qt.MouseButton.LeftButton or not view.sceneBoundingRect().contains(event.scenePos()):
+            return
+        self.iteration_clicked.emit(int(round(view.mapSceneToView(event.scenePos()).x())))
 
     def set_history(self, iterations: np.ndarray, values: np.ndarray, current: int = -1):
         """Draw the curve and mark point ``current`` (the last by default)."""

@@ -200,6 +200,8 @@ class MainWindow(QMainWindow):
         r.reset.clicked.connect(self.reset)
         r.speed.valueChanged.connect(lambda _: self.runner.set_interval(r.interval()))
         r.history.valueChanged.connect(self._on_history_moved)
+        # the slider clamps the iteration to the history and redraws through _on_history_moved
+        self.likelihood.iteration_clicked.connect(r.history.setValue)
         r.hard_labels.toggled.connect(self._on_display_changed)
         r.third_ellipse.toggled.connect(self._on_display_changed)
         self.runner.stepped.connect(self._on_step)
