@@ -106,10 +106,6 @@ class EMRunner(QObject):
     def running(self) -> bool:
         return self._worker is not None
 
-    @property
-    def interval(self) -> float:
-        return self._interval
-
     def set_interval(self, seconds: float):
         """Minimum time per iteration; takes effect at once, also in a running worker."""
         self._interval = max(0.0, float(seconds))

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from emviz.data import PRESETS, DataError, Dataset, generate, load, load_csv, read_csv_table
+from emviz.data import PRESETS, DataError, generate, load, load_csv, read_csv_table
 
 ASSETS = Path(__file__).resolve().parents[1] / "emviz" / "assets"
 

@@ -235,7 +235,6 @@ class MixtureCanvas(pg.PlotWidget):
         self.legend.setZValue(30)
         self._ellipses: list[list[pg.PlotCurveItem]] = []
         self._labels: list[pg.TextItem] = []
-        self._legend_swatches: list[pg.ScatterPlotItem] = []
         self._mean_brushes: list = []
         self._truth: list[pg.PlotCurveItem] = []
         self._points_xy = np.empty((0, 2))
@@ -296,7 +295,7 @@ class MixtureCanvas(pg.PlotWidget):
         for label in self._labels:
             self.removeItem(label)
         self.legend.clear()
-        self._ellipses, self._labels, self._legend_swatches = [], [], []
+        self._ellipses, self._labels = [], []
         # built once per k and reused: pyqtgraph caches symbol pixmaps per pen and brush
         self._mean_brushes = [pg.mkBrush(palette.qcolor(i)) for i in range(k)]
 
@@ -323,7 +322,6 @@ class MixtureCanvas(pg.PlotWidget):
             self.addItem(label, ignoreBounds=True)
             self._labels.append(label)
             swatch = pg.ScatterPlotItem(size=14, symbol="o", brush=pg.mkBrush(color), pen=pg.mkPen("w", width=1.5))
-            self._legend_swatches.append(swatch)
             self.legend.addItem(swatch, f"{i + 1}")
 
     def show_step(self, step: EMStep, responsibilities):

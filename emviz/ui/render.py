@@ -72,7 +72,7 @@ def render(
     if iteration is not None and (suffix != ".png" or iteration < 0):
         raise DataError("--iteration takes a number >= 0 and draws one .png")
     make_app()
-    window = MainWindow(dataset, settings, kind="csv" if table is not None else None, table=table)
+    window = MainWindow(dataset, settings, table=table)
     window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     window.resize(*size)
     window.show()

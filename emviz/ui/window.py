@@ -92,16 +92,14 @@ class MainWindow(QMainWindow):
 
     run_finished = Signal(str)  # why the worker stopped: budget, paused, stopped, done, failed
 
-    def __init__(self, dataset: Dataset | None = None, settings: Settings | None = None, *, kind: str | None = None,
+    def __init__(self, dataset: Dataset | None = None, settings: Settings | None = None, *,
                  table: CsvTable | None = None):
         super().__init__()
         if dataset is None:
             dataset = PRESETS["article"]()
             settings = preset_settings("article", settings or Settings())
-            kind = "preset"
         self.session = Session(dataset, settings or Settings())
-        self._kind = kind or ("csv" if table is not None else "preset" if dataset.source.startswith("preset") else "generated")
-        self._table = table
+        self._table = table  # the parsed CSV file behind the data, for its column pickers
         self.frames_drawn = 0
         self.runner = EMRunner(self)
         self._build()
@@ -278,10 +276,19 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ changes
 
-    def _apply(self, dataset: Dataset | None = None, settings: Settings | None = None, *, kind=None, table=None) -> bool:
+    @property
+    def _kind(self) -> str:
+        """Where the points come from: "csv", "preset" or "generated"."""
+        if self._table is not None:
+            return "csv"
+        return "preset" if _preset_name(self.session.dataset) is not None else "generated"
+
+    def _apply(self, dataset: Dataset | None = None, settings: Settings | None = None, *, table=None) -> bool:
         """Stop, then switch data and/or settings; on bad input say why and keep everything as it was."""
         self.runner.stop()
-        leaving = _preset_name(self.session.dataset) if dataset is not None and kind != "preset" else None
+        leaving = None
+        if dataset is not None and _preset_name(dataset) is None:
+            leaving = _preset_name(self.session.dataset)
         if leaving is not None:
             settings = leaving_preset(leaving, settings or self.session.settings)
         try:
@@ -293,8 +300,7 @@ class MainWindow(QMainWindow):
             self._draw_latest()
             return False
         if dataset is not None:
-            self._kind = kind or self._kind
-            self._table = table if kind == "csv" else None
+            self._table = table
             self._show_dataset()
         self.model_controls.show_settings(self.session.settings)
         self._draw_latest()
@@ -327,7 +333,7 @@ class MainWindow(QMainWindow):
         except (DataError, ValueError) as exc:
             self.show_error("Cannot load the preset", str(exc))
             return False
-        return self._apply(dataset, preset_settings(name, self.session.settings), kind="preset")
+        return self._apply(dataset, preset_settings(name, self.session.settings))
 
     @Slot(int)
     def _on_preset(self, index):
@@ -348,7 +354,7 @@ class MainWindow(QMainWindow):
         except ValueError as exc:
             self.show_error("Cannot generate data", str(exc))
             return False
-        return self._apply(dataset, kind="generated")
+        return self._apply(dataset)
 
     @Slot()
     def _on_sampling_changed(self, *_):
@@ -379,7 +385,7 @@ class MainWindow(QMainWindow):
         except DataError as exc:
             self.show_error("Cannot open the file", str(exc))
             return False
-        if not self._apply(dataset, kind="csv", table=table):
+        if not self._apply(dataset, table=table):
             return False
         message = dataset.dropped_message()
         if len(table.numeric_columns) > 2:
@@ -406,7 +412,7 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot use these columns", str(exc))
             self._show_dataset()
             return
-        if self._apply(dataset, kind="csv", table=self._table) and dataset.dropped_rows:
+        if self._apply(dataset, table=self._table) and dataset.dropped_rows:
             self.statusBar().showMessage(dataset.dropped_message(), 15000)
 
     @Slot()
@@ -431,9 +437,7 @@ class MainWindow(QMainWindow):
             equal = PRESETS[name].equal_axes
         else:
             equal = self._kind == "generated"
-        sampled = self._kind in ("preset", "generated") and not (
-            self._kind == "preset" and PRESETS[d.preset.currentData()].default_n is None
-        )
+        sampled = "seed" in dataset.recipe  # drawn points; not a file, not Old Faithful
         d.points.setEnabled(sampled)
         d.data_seed.setEnabled(sampled)
         # the controls show what made these points (they may come from the command line)
@@ -541,7 +545,7 @@ def make_app(argv=None) -> QApplication:
 def run_app(dataset: Dataset | None = None, settings: Settings | None = None, table: CsvTable | None = None) -> int:
     """Open the window and run Qt's event loop until it closes."""
     app = make_app()
-    window = MainWindow(dataset, settings, kind="csv" if table is not None else None, table=table)
+    window = MainWindow(dataset, settings, table=table)
     window.show()
     return app.exec()
 
