@@ -300,7 +300,7 @@ def run_render(argv) -> int:
     settings = _settings(args)
     size = _parse_size(args.size)
     dataset, table = _plane(args)
-    settings.start(dataset)  # a bad k or start fails here, before Qt starts
+    dataset.require_points(settings.k)  # before Qt starts; any other bad start fails as the window opens
     _use_offscreen_qt()
     from emviz.ui.render import render
 
@@ -343,7 +343,7 @@ def run_window(argv) -> int:
         from emviz.ui.window import preset_settings
 
         settings = preset_settings(args.source, settings)
-    settings.start(dataset)  # report a data set that cannot be fitted before the window opens
+    dataset.require_points(settings.k)  # before Qt starts; any other bad start fails as the window opens
     from emviz.ui.window import run_app
 
     return run_app(dataset, settings, table)

@@ -162,3 +162,10 @@ def test_the_window_shows_the_settings_that_drew_the_points(qapp):
     d = window.data_controls
     assert (d.points.value(), d.data_seed.value(), d.true_k.value(), d.separation.value()) == (400, 2, 4, 1.5)
     window.close()
+
+
+def test_a_start_that_cannot_be_made_is_one_line_from_render(qapp, capsys, tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("a,b\n1,1\n1,1\n2,2\n2,2\n")
+    code, _, err = run(capsys, "render", str(path), "-o", str(tmp_path / "d.png"))
+    assert code == 2 and err == "emviz: error: k=3 components but the data have only 2 distinct points; decrease k\n"
