@@ -340,7 +340,7 @@ def run_window(argv) -> int:
     dataset, table = _plane(args)
     settings = Settings()
     if args.source in PRESETS and table is None:
-        from emviz.ui.window import preset_settings
+        from emviz.preset_policy import preset_settings
 
         settings = preset_settings(args.source, settings)
     dataset.require_points(settings.k)  # before Qt starts; any other bad start fails as the window opens

@@ -314,7 +314,9 @@ def _presets():
                     [_rotated(2.5, 0.3, 45), _rotated(2.5, 0.3, -45)],
                 ),
             ),
-            suggested={"k": 2},
+            # seed 0 (and 5) of k-means++ starts one component on the crossing and ends in a
+            # 0.94/0.06 local optimum; seed 1 separates the two arms in 14 iterations
+            suggested={"k": 2, "seed": 1},
         ),
     ]
     return {p.name: p for p in presets}

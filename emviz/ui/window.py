@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from emviz.data import PRESETS, CsvTable, DataError, Dataset, generate, read_csv_table
+from emviz.preset_policy import preset_name, preset_settings, settings_for_new_data
 from emviz.session import Session, Settings, describe_state
 from emviz.ui import palette
 from emviz.ui.canvas import MixtureCanvas
@@ -34,14 +35,6 @@ DRAW_INTERVAL_MS = 16  # redraw at most at screen rate, however fast snapshots a
 RUN_BUDGET = 10**9
 
 
-def preset_settings(name: str, settings: Settings) -> Settings:
-    """The settings a preset is meant to be shown with, keeping the user's other choices."""
-    defaults = Settings()
-    suggested = {"k": defaults.k, "init": defaults.init, "tol": defaults.tol, "seed": defaults.seed,
-                 **PRESETS[name].suggested}
-    return settings.replace(**suggested)
-
-
 @contextlib.contextmanager
 def _busy():
     """A wait cursor while the GUI thread does something long (parsing, drawing a large sample)."""
@@ -50,29 +43,6 @@ def _busy():
         yield
     finally:
         QApplication.restoreOverrideCursor()
-
-
-def leaving_preset(name: str, settings: Settings) -> Settings:
-    """Withdraw the preset's suggestions that the user kept: they were meant for its data.
-
-    The article's random start (means drawn around 0) on a CSV file measured in
-    tens would leave every ellipse outside the view.
-    """
-    defaults = Settings()
-    kept = {
-        key: getattr(defaults, key)
-        for key, value in PRESETS[name].suggested.items()
-        if key != "k" and getattr(settings, key) == value
-    }
-    return settings.replace(**kept)
-
-
-def _preset_name(dataset: Dataset) -> str | None:
-    """The preset a data set was drawn from (its source reads "preset 'name'"), or None."""
-    if dataset.source.startswith("preset '"):
-        name = dataset.source.split("'")[1]
-        return name if name in PRESETS else None
-    return None
 
 
 def _headline(state: str) -> str:
@@ -281,16 +251,13 @@ class MainWindow(QMainWindow):
         """Where the points come from: "csv", "preset" or "generated"."""
         if self._table is not None:
             return "csv"
-        return "preset" if _preset_name(self.session.dataset) is not None else "generated"
+        return "preset" if preset_name(self.session.dataset) is not None else "generated"
 
     def _apply(self, dataset: Dataset | None = None, settings: Settings | None = None, *, table=None) -> bool:
         """Stop, then switch data and/or settings; on bad input say why and keep everything as it was."""
         self.runner.stop()
-        leaving = None
-        if dataset is not None and _preset_name(dataset) is None:
-            leaving = _preset_name(self.session.dataset)
-        if leaving is not None:
-            settings = leaving_preset(leaving, settings or self.session.settings)
+        if dataset is not None and settings is None:
+            settings = settings_for_new_data(self.session.dataset, dataset, self.session.settings)
         try:
             with _busy():
                 self.session.change(dataset, settings)
@@ -323,7 +290,12 @@ class MainWindow(QMainWindow):
         if self.model_controls.tol.findText(text) >= 0 and not self.model_controls.tol.lineEdit().hasFocus():
             self._on_model_changed()
 
-    def load_preset(self, name: str) -> bool:
+    def load_preset(self, name: str, *, recipe: bool = True) -> bool:
+        """Draw preset ``name``; with ``recipe`` its model settings come too (all of them).
+
+        Drawing the same preset again with other points or another data seed
+        (``recipe=False``) keeps the settings the user has chosen since.
+        """
         d = self.data_controls
         preset = PRESETS[name]
         n = d.points.value() if preset.default_n is not None else None
@@ -333,7 +305,7 @@ class MainWindow(QMainWindow):
         except (DataError, ValueError) as exc:
             self.show_error("Cannot load the preset", str(exc))
             return False
-        return self._apply(dataset, preset_settings(name, self.session.settings))
+        return self._apply(dataset, preset_settings(name, self.session.settings) if recipe else None)
 
     @Slot(int)
     def _on_preset(self, index):
@@ -359,7 +331,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_sampling_changed(self, *_):
         if self._kind == "preset":
-            self.load_preset(self.data_controls.preset.currentData())
+            self.load_preset(self.data_controls.preset.currentData(), recipe=False)
         elif self._kind == "generated":
             self.generate_data()
 
@@ -430,7 +402,7 @@ class MainWindow(QMainWindow):
     def _show_dataset(self):
         dataset = self.session.dataset
         d = self.data_controls
-        name = _preset_name(dataset)
+        name = preset_name(dataset)
         with QSignalBlocker(d.preset):  # no preset shown for a file or generated data
             d.preset.setCurrentIndex(d.preset.findData(name) if name is not None else -1)
         if name is not None:
