@@ -88,19 +88,28 @@ class Settings:
         )
 
 
-def describe_state(step: gmm.EMStep | None, settings: Settings, *, running: bool = False, error: str = "") -> str:
-    """The run's state in words: ready, running, paused, converged, stopped at max iterations, failed."""
+def plural(count: int, noun: str) -> str:
+    """``1 iteration``, ``2 iterations``."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def describe_state(step: gmm.EMStep | None, settings: Settings, *, running: bool = False, error: str = "",
+                   paused: bool = False) -> str:
+    """The run's state in words: ready, running, paused, converged, stopped at max iterations, failed.
+
+    "paused" only after a Run was paused; after single Steps the run is "ready" for the next.
+    """
     if error:
         return f"failed: {error}"
     if step is None:
         return "ready"
     if step.converged:
-        return f"converged after {step.iteration} iterations (|Δ| < {settings.tol:g})"
+        return f"converged after {plural(step.iteration, 'iteration')} (|Δ| < {settings.tol:g})"
     if step.iteration >= settings.max_iter:
         return f"stopped at max iterations ({settings.max_iter})"
     if running:
         return "running"
-    return "ready" if step.iteration == 0 else "paused"
+    return "paused" if paused and step.iteration > 0 else "ready"
 
 
 class Session:
@@ -140,6 +149,37 @@ class Session:
         self.history = [next(self.steps)]
         self.error = ""
 
+    def carry_on(self, settings: Settings) -> bool:
+        """Take settings that differ only in when EM stops (tol, max_iter) without starting over.
+
+        The history stays and EM continues from its newest mixture, numbered on;
+        the newest step's converged flag is re-judged with the new tolerance.
+        Returns False, changing nothing, when other settings differ, the run
+        failed, or the history is already past the new max_iter.
+        """
+        same_model = settings.replace(tol=self.settings.tol, max_iter=self.settings.max_iter) == self.settings
+        last = self.last
+        if not same_model or self.error or last.iteration > settings.max_iter:
+            return False
+        converged = last.iteration > 0 and abs(last.delta) < settings.tol
+        if converged != last.converged:
+            last = replace(last, converged=converged)
+            self.history[-1] = last
+        self.settings = settings
+        self.steps = self._steps_after(last)
+        return True
+
+    def _steps_after(self, last: gmm.EMStep):
+        """EM from ``last``'s mixture, its iterations numbered on from ``last``; exactly what
+        an uninterrupted run yields (each iteration depends only on the mixture before it)."""
+        if last.converged:
+            return
+        remaining = self.settings.replace(max_iter=self.settings.max_iter - last.iteration)
+        steps = remaining.em(self.dataset, last.mixture)
+        next(steps)  # ``last`` again
+        for step in steps:
+            yield replace(step, iteration=step.iteration + last.iteration)
+
     def append(self, step: gmm.EMStep) -> None:
         self.history.append(step)
 
@@ -162,5 +202,5 @@ class Session:
         """Converged or at max_iter: running further does nothing."""
         return self.last.converged or self.last.iteration >= self.settings.max_iter
 
-    def state(self, *, running: bool = False) -> str:
-        return describe_state(self.last, self.settings, running=running, error=self.error)
+    def state(self, *, running: bool = False, paused: bool = False) -> str:
+        return describe_state(self.last, self.settings, running=running, error=self.error, paused=paused)

@@ -45,7 +45,8 @@ def test_states_in_words():
     session = Session(generate(100, 2, seed=0), Settings(k=2, tol=1e-9))
     assert session.state() == "ready" and describe_state(None, session.settings) == "ready"
     session.append(next(session.steps))
-    assert session.state() == "paused" and session.state(running=True) == "running"
+    assert session.state() == "ready" and session.state(running=True) == "running"
+    assert session.state(paused=True) == "paused"
     for step in session.steps:
         session.append(step)
     assert session.state().startswith(f"converged after {session.last.iteration} iterations (|Δ| < 1e-09)")

@@ -88,7 +88,7 @@ def test_step_does_exactly_one_iteration_and_moves_the_ellipses(qtbot, window):
     assert not np.allclose(ellipse_xy(window), before)
     assert window.params.text(0, 2) != table_before
     assert window.status_iteration.text() == "iteration 1"
-    assert window.status_state.text() == "paused"
+    assert window.status_state.text() == "ready"  # a Step is not a paused Run
 
 
 def test_run_reaches_convergence_and_says_so(qtbot, window):
@@ -548,3 +548,47 @@ def test_any_zoom_or_pan_draws_without_error(qtbot, capsys):
                         yRange=(middle[1] - width, middle[1] + width), padding=0)
             canvas.grab()
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_raising_max_iterations_carries_on_from_where_it_stopped(qtbot, window):
+    window.model_controls.max_iter.setValue(10)
+    window.run_controls.speed.setValue(MAX_SPEED)
+    window.run_controls.run.click()
+    wait_finished(qtbot, window)
+    assert window.status_state.text() == "stopped at max iterations (10)"
+    first_ten = list(window.session.history)
+    window.model_controls.max_iter.setValue(1000)
+    assert window.session.history == first_ten  # kept, not started over
+    assert window.status_state.text() == "ready"
+    window.run_controls.run.click()
+    qtbot.waitUntil(lambda: window.session.last.converged, timeout=30_000)
+    assert window.session.history[:11] == first_ten
+    assert window.session.last.iteration == 42  # as the uninterrupted run of the article
+
+
+def test_a_failure_says_its_iteration_once(qtbot, window, errors):
+    first = window.session.history[0]
+
+    def failing():
+        yield EMStep(1, first.mixture, first.log_likelihood, 0.5, False)
+        raise ValueError("EM iteration 2: the covariance of component 1 is not positive definite")
+
+    window.session.steps = failing()
+    window.run_controls.speed.setValue(MAX_SPEED)
+    with qtbot.waitSignal(window.run_finished, timeout=5000):
+        window.run_controls.run.click()
+    assert errors == ["EM stopped at iteration 2: the covariance of component 1 is not positive definite"]
+
+
+def test_paused_only_after_a_paused_run(qtbot, window):
+    window.run_controls.speed.setValue(SPEEDS.index(30))
+    window.run_controls.run.click()
+    qtbot.waitUntil(lambda: window.session.last.iteration >= 2)
+    with qtbot.waitSignal(window.run_finished, timeout=5000):
+        window.run_controls.run.click()
+    assert window.status_state.text() == "paused" and "paused" in window.header.text()
+    window.run_controls.step.click()
+    wait_finished(qtbot, window)
+    assert window.status_state.text() == "ready"
+    window.run_controls.reset.click()
+    assert window.status_state.text() == "ready"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 
 import numpy as np
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self._table = table  # the parsed CSV file behind the data, for its column pickers
         self.frames_drawn = 0
         self.runner = EMRunner(self)
+        self._paused = False  # a Run was paused (not: single Steps were taken)
         self._build()
         self._connect()
         self.runner.set_interval(self.run_controls.interval())
@@ -215,6 +217,7 @@ class MainWindow(QMainWindow):
         """Iteration 0 again, with the same start."""
         self.runner.stop()
         self.session.reset()
+        self._paused = False
         self._draw_latest()
 
     def _say_finished(self):
@@ -230,6 +233,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_run_finished(self, reason):
+        self._paused = reason == "paused"
         self._draw_latest()
         self.run_finished.emit(reason)
 
@@ -237,7 +241,10 @@ class MainWindow(QMainWindow):
     def _on_failed(self, message):
         self.session.error = message
         self._draw_latest()
-        self.show_error("EM stopped", f"EM stopped at iteration {self.session.last.iteration + 1}: {message}")
+        # the engine may already say where ("EM iteration 7: ..."): say it once
+        found = re.match(r"EM iteration (\d+): (.*)", message, re.DOTALL)
+        iteration, why = (int(found[1]), found[2]) if found else (self.session.last.iteration + 1, message)
+        self.show_error("EM stopped", f"EM stopped at iteration {iteration}: {why}")
 
     @Slot(bool)
     def _on_running_changed(self, running):
@@ -266,6 +273,7 @@ class MainWindow(QMainWindow):
             self.model_controls.show_settings(self.session.settings)
             self._draw_latest()
             return False
+        self._paused = False
         if dataset is not None:
             self._table = table
             self._show_dataset()
@@ -281,8 +289,18 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot use these settings", str(exc))
             self.model_controls.show_settings(self.session.settings)
             return
-        if settings != self.session.settings:
-            self._apply(settings=settings)
+        if settings == self.session.settings:
+            return
+        was_running = self.runner.running
+        self.runner.stop()
+        if self.session.carry_on(settings):  # only when EM stops changed: carry on, not over
+            self._paused = False
+            self.model_controls.show_settings(self.session.settings)
+            self._draw_latest()
+            if was_running and not self.session.finished:
+                self.runner.start(self.session.steps, RUN_BUDGET)
+            return
+        self._apply(settings=settings)
 
     @Slot(str)
     def _on_tolerance_edited(self, text):
@@ -468,7 +486,7 @@ class MainWindow(QMainWindow):
     def _show_status(self, step=None, *, replay=False):
         step = step or self.session.last
         if step is self.session.last:
-            state = self.session.state(running=self.runner.running)
+            state = self.session.state(running=self.runner.running, paused=self._paused)
         elif replay:  # an earlier snapshot, as 'emviz render' draws the frames of a run
             state = describe_state(step, self.session.settings, running=True)
         else:
