@@ -43,15 +43,14 @@ def _add_data_options(parser):
         help=f"number of points drawn for a preset or '{GENERATE}' (default: the preset's own; 500)",
     )
     parser.add_argument(
-        "--data-seed", type=int, default=0, metavar="S", help="seed for drawing the points (default: 0)"
+        "--data-seed", type=int, metavar="S", help=f"seed for drawing the points of a preset or '{GENERATE}' (default: 0)"
     )
     parser.add_argument(
-        "--true-k", type=int, default=3, metavar="K", help=f"components of the '{GENERATE}' mixture (default: 3)"
+        "--true-k", type=int, metavar="K", help=f"components of the '{GENERATE}' mixture (default: 3)"
     )
     parser.add_argument(
         "--separation",
         type=float,
-        default=3.0,
         metavar="S",
         help=f"smallest distance between the '{GENERATE}' means, in standard deviations (default: 3)",
     )
@@ -194,9 +193,9 @@ def _dataset(args) -> Dataset:
         args.source,
         _columns(args),
         n=getattr(args, "points", None),
-        seed=getattr(args, "data_seed", 0),
-        true_k=getattr(args, "true_k", 3),
-        separation=getattr(args, "separation", 3.0),
+        seed=getattr(args, "data_seed", None),
+        true_k=getattr(args, "true_k", None),
+        separation=getattr(args, "separation", None),
     )
 
 

@@ -60,7 +60,7 @@ def test_fit_table_is_readable(capsys, tmp_path):
     code, out, err = run(capsys, "fit", str(path), "-k", "2", "--covariance", "diag", "--seed", "3")
     assert code == 0 and err == ""
     assert f"data: {path} (59 points; columns a, b)" in out
-    assert f"{path}: dropped 1 row with missing, non-numeric or infinite values (first: line 6, column 'a': empty)" in out
+    assert f"{path}: dropped 1 row with missing, non-numeric or infinite values (first: line 6, column 'a': 'NA')" in out
     assert "model: k=2, covariance diag, init kmeans++, seed 3" in out
     assert "converged after" in out
     assert "component  weight" in out and out.count("\n0 ") + out.count("\n1 ") == 2

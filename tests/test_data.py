@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from emviz.data import PRESETS, DataError, generate, load, load_csv, read_csv_table
+from emviz.data import PRESETS, DataError, Dataset, generate, load, load_csv, read_csv_table
 
 ASSETS = Path(__file__).resolve().parents[1] / "emviz" / "assets"
 
@@ -272,3 +272,25 @@ def test_load_accepts_presets_and_files(tmp_path):
     generated = load("generate", n=300, seed=4, true_k=5, separation=2.0)
     assert generated.n == 300 and generated.mixture.k == 5
     np.testing.assert_array_equal(generated.points, generate(300, 5, separation=2.0, seed=4).points)
+
+
+def test_every_dataset_says_where_it_came_from(tmp_path):
+    path = write(tmp_path, FORMS["comma with header"])
+    from_file = load(str(path))
+    assert (from_file.origin, from_file.name, from_file.preset) == ("csv", "data.csv", None)
+    article = load("article")
+    assert (article.origin, article.name, article.preset) == ("preset", "article", "article")
+    assert load("old-faithful").preset == "old-faithful"
+    drawn = load("generate", n=50, true_k=2)
+    assert (drawn.origin, drawn.preset) == ("generated", None)
+    assert Dataset(np.zeros((3, 2)), ("x", "y"), "by hand", "drawn", origin="drawn").origin == "drawn"
+    with pytest.raises(ValueError, match="origin must be one of preset, csv, generated, drawn"):
+        Dataset(np.zeros((3, 2)), ("x", "y"), "x", origin="clipboard")
+
+
+def test_every_name_the_flat_module_had_is_still_importable():
+    import emviz.data as data
+
+    for name in ("Dataset", "DataError", "load_csv", "generate", "PRESETS", "CsvTable", "Preset",
+                 "read_csv_table", "load", "GENERATE"):
+        assert hasattr(data, name), name
