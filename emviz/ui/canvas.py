@@ -8,7 +8,7 @@ import traceback
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPen
+from PySide6.QtGui import QColor, QFont, QImage, QPen, QTransform
 
 from emviz.gmm import EMStep, Mixture
 from emviz.ui import palette
@@ -120,12 +120,15 @@ class PointCloud(pg.GraphicsObject):
             return
         device = painter.device()
         dpr = device.devicePixelRatioF() if device is not None else 1.0
+        # The dots are laid out in the device's own pixels, so that each lands on the pixel
+        # that holds its position. deviceTransform() maps this item there, with the widget's
+        # offset in its window and the pixel ratio included; the image is then drawn through
+        # a world transform that undoes exactly what the painter adds on top of it, so that
+        # nothing (the offset in particular) is applied twice.
         t = painter.deviceTransform()
-        area = QRectF(0, 0, device.width(), device.height())
-        if painter.hasClipping():
-            area = area.intersected(t.mapRect(painter.clipBoundingRect()))
-        x0, y0 = math.floor(area.left() * dpr), math.floor(area.top() * dpr)
-        w, h = math.ceil(area.right() * dpr) - x0, math.ceil(area.bottom() * dpr) - y0
+        area = self._paint_area(painter, t)
+        x0, y0 = math.floor(area.left()), math.floor(area.top())
+        w, h = math.ceil(area.right()) - x0, math.ceil(area.bottom()) - y0
         if w <= 0 or h <= 0:
             return
         key = (t.m11(), t.m12(), t.m21(), t.m22(), t.dx(), t.dy(), x0, y0, w, h, dpr, self.radius, self.outline,
@@ -150,11 +153,26 @@ class PointCloud(pg.GraphicsObject):
                 dark |= ((channel * np.uint32(55)) // np.uint32(100)) << np.uint32(shift)
             pixels[covered] = np.where(ring, dark[owner], argb[owner])
         image = QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
-        image.setDevicePixelRatio(dpr)
+        inverse, invertible = t.inverted()
+        if not invertible:
+            return
         painter.save()
-        painter.resetTransform()
-        painter.drawImage(QPointF(x0 / dpr, y0 / dpr), image)
+        # image pixel (i, j) -> device pixel (x0 + i, y0 + j), whatever the painter adds after its world transform
+        painter.setTransform(QTransform.fromTranslate(x0, y0) * inverse * painter.worldTransform())
+        painter.drawImage(QPointF(0, 0), image)
         painter.restore()
+
+    def _paint_area(self, painter, t) -> QRectF:
+        """The device pixels this item may cover: its view's rectangle, clipped."""
+        view = self.getViewBox()
+        if view is not None:
+            area = t.mapRect(self.mapRectFromItem(view, view.rect()))
+        else:
+            reach = self.radius + 2
+            area = t.mapRect(self.boundingRect()).adjusted(-reach, -reach, reach, reach)
+        if painter.hasClipping():
+            area = area.intersected(t.mapRect(painter.clipBoundingRect()))
+        return area
 
     def _lay_out(self, t, dpr, x0, y0, w, h):
         """Which point owns each covered pixel, and whether as its rim: redone only when the view moves.
@@ -163,13 +181,14 @@ class PointCloud(pg.GraphicsObject):
         Points are laid down in order, each its rim then its fill, so later points sit on
         top; a new set of colours is then one gather per covered pixel.
         """
-        px = (t.m11() * self._x + t.m21() * self._y + t.dx()) * dpr - x0
-        py = (t.m12() * self._x + t.m22() * self._y + t.dy()) * dpr - y0
+        px = t.m11() * self._x + t.m21() * self._y + t.dx() - x0
+        py = t.m12() * self._x + t.m22() * self._y + t.dy() - y0
         radius = self.radius * dpr
         reach = int(math.ceil(radius + 1.0))  # how far a dot, with its rim, spreads from its centre
         pad = 2 * reach + 1  # a kept centre lies within `reach` of the area, its dot within 2 * reach
-        ix = np.rint(px).astype(np.intp)
-        iy = np.rint(py).astype(np.intp)
+        # the pixel that contains the point's position (its centre is within half a pixel of it)
+        ix = np.floor(px).astype(np.intp)
+        iy = np.floor(py).astype(np.intp)
         visible = np.flatnonzero((ix > -reach) & (ix < w + reach) & (iy > -reach) & (iy < h + reach))
         stride = w + 2 * pad
         base = (iy[visible] + pad) * stride + (ix[visible] + pad)
@@ -197,6 +216,22 @@ class PointCloud(pg.GraphicsObject):
         return covered, owner, ring, np.unique(owner)
 
 
+class MeanLabel(pg.TextItem):
+    """A component's number beside its mean: its lower left corner ``shift`` pixels from the mean."""
+
+    def __init__(self, *args, **kwargs):
+        self.shift = (0.0, 0.0)
+        super().__init__(*args, anchor=(0, 1), **kwargs)
+
+    def updateTextPos(self):
+        super().updateTextPos()
+        self.textItem.setPos(self.textItem.pos() + QPointF(*self.shift))
+
+    def size(self):
+        r = self.textItem.boundingRect()
+        return r.width(), r.height()
+
+
 class MixtureCanvas(pg.PlotWidget):
     """Data, covariance ellipses (1, 2 and optionally 3 standard deviations), means and a legend."""
 
@@ -215,6 +250,9 @@ class MixtureCanvas(pg.PlotWidget):
             axis.setPen(pg.mkPen(palette.INK))
             axis.setTextPen(pg.mkPen(palette.INK))
             axis.setTickFont(font)
+            # pyqtgraph puts the axes, and the grid lines they draw, above the view's items:
+            # behind them the grid stays a background and does not cut through the dots
+            axis.setZValue(-1)
         item.setMenuEnabled(False)
         self.points = PointCloud()
         self.addItem(self.points)
@@ -229,10 +267,12 @@ class MixtureCanvas(pg.PlotWidget):
         self.means = pg.ScatterPlotItem(size=17, symbol="o", pxMode=True, pen=None)
         self.means.setZValue(20)
         self.addItem(self.means, ignoreBounds=True)
-        self.legend = pg.LegendItem(offset=(10, 10), labelTextSize="13pt", labelTextColor=palette.INK,
-                                    brush=pg.mkBrush(255, 255, 255, 225), pen=pg.mkPen(palette.GRID))
-        self.legend.setParentItem(item.getViewBox())
-        self.legend.setZValue(30)
+        # The legend sits above the view, in the plot's title row kept free for it, so it never
+        # covers a point; its entries flow into as many columns as the width allows.
+        self.legend = pg.LegendItem(offset=(0, 2), labelTextSize="13pt", labelTextColor=palette.INK,
+                                    brush=pg.mkBrush(palette.BACKGROUND), pen=pg.mkPen(palette.BACKGROUND))
+        self.legend.setParentItem(item)
+        self._legend_layout = None
         self._ellipses: list[list[pg.PlotCurveItem]] = []
         self._labels: list[pg.TextItem] = []
         self._mean_brushes: list = []
@@ -242,6 +282,8 @@ class MixtureCanvas(pg.PlotWidget):
         self.show_third_ellipse = False
         self.show_truth = False
         self._true_mixture = None
+        self._label_means = np.empty((0, 2))
+        item.getViewBox().sigTransformChanged.connect(self._place_labels)
 
     # ------------------------------------------------------------------ data
 
@@ -312,8 +354,8 @@ class MixtureCanvas(pg.PlotWidget):
                 self.addItem(curve, ignoreBounds=True)
                 curves.append(curve)
             self._ellipses.append(curves)
-            label = pg.TextItem(str(i + 1), color=palette.INK, anchor=(-0.35, 1.1), border=pg.mkPen(color, width=2),
-                                fill=pg.mkBrush(255, 255, 255, 230))
+            label = MeanLabel(str(i + 1), color=palette.INK, border=pg.mkPen(color, width=2),
+                              fill=pg.mkBrush(255, 255, 255, 230))
             label_font = QFont()
             label_font.setPointSize(13)
             label_font.setBold(True)
@@ -359,5 +401,59 @@ class MixtureCanvas(pg.PlotWidget):
             label = self.legend.items[i][1]
             if label.text != text:  # setText re-lays out HTML: skip it when nothing changed
                 label.setText(text)
+        self._layout_legend()
+        self._label_means = mixture.means
+        self._place_labels()
         self.mean_halos.setData(mixture.means[:, 0], mixture.means[:, 1])
         self.means.setData(mixture.means[:, 0], mixture.means[:, 1], brush=self._mean_brushes)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        # resized once while it is built, and once more as it is closed
+        if "legend" in self.__dict__ and self.getPlotItem() is not None:
+            self._layout_legend()
+
+    def _layout_legend(self):
+        """As many legend columns as fit beside each other, and the row above the view as tall as the legend."""
+        item = self.getPlotItem()
+        entries = self.legend.items
+        left = item.getAxis("left").width()
+        if entries:
+            # the text's own width: a LabelItem's width() follows a new text only later
+            widest = max(sample.boundingRect().width() + label.item.boundingRect().width() for sample, label in entries) + 12
+            columns = max(1, min(len(entries), int((self.width() - left - 10) // widest)))
+        else:
+            columns = 1
+        if self.legend.columnCount != columns:
+            self.legend.setColumnCount(columns)
+        self.legend.updateSize()
+        height = math.ceil(self.legend.height()) + 4 if entries else 0
+        layout = (columns, height, left)
+        if layout == self._legend_layout:
+            return
+        self._legend_layout = layout
+        item.layout.setRowFixedHeight(0, height)
+        item.layout.activate()  # now, not at the next event loop turn: a grab or render may come first
+        self.legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(left, 2))
+
+    LABEL_GAP = 14  # pixels from a mean's centre to its label: clear of the 26 px marker
+
+    def _place_labels(self, *_):
+        """Each label up and to the right of its mean; labels that would overlap (means that
+        coincide, or nearly) are stacked upwards instead of drawn over each other."""
+        view = self.getPlotItem().getViewBox()
+        placed: list[QRectF] = []
+        for label, mean in zip(self._labels, self._label_means):
+            at = view.mapViewToDevice(QPointF(float(mean[0]), float(mean[1])))
+            if at is None:
+                return
+            width, height = label.size()
+            shift_y = -self.LABEL_GAP * 0.7
+            rect = QRectF(at.x() + self.LABEL_GAP, at.y() + shift_y - height, width, height)
+            while any(rect.intersects(other) for other in placed):
+                rect.translate(0, -(height + 2))
+            placed.append(rect)
+            shift = (self.LABEL_GAP, rect.bottom() - at.y())
+            if shift != label.shift:
+                label.shift = shift
+                label.updateTextPos()

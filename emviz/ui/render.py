@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,44 @@ def _to_pil(image: QImage):
 
     return Image.fromarray(image_rgb(image))
 
+
+
+@contextmanager
+def drawn_window(
+    dataset: Dataset,
+    settings: Settings,
+    *,
+    table: CsvTable | None = None,
+    size=(1500, 950),
+    hard_labels: bool = False,
+    three_sigma: bool = False,
+    show_truth: bool = False,
+    iteration: int | None = None,
+):
+    """The window, off screen, with the fit run to its end (or to ``iteration``) and drawn.
+
+    What ``render`` saves; tests measure the same window against its own mapping.
+    """
+    make_app()
+    window = MainWindow(dataset, settings, table=table)
+    window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    window.resize(*size)
+    window.show()
+    window.run_controls.hard_labels.setChecked(hard_labels)
+    window.run_controls.third_ellipse.setChecked(three_sigma)
+    window.data_controls.show_truth.setChecked(show_truth)
+    try:
+        for step in window.session.steps:
+            window.session.append(step)
+            if iteration is not None and step.iteration >= iteration:
+                break
+        last = window.session.last.iteration
+        if iteration is not None and iteration > last:
+            raise DataError(f"--iteration {iteration}: the run ended at iteration {last}")
+        window.draw_step(-1)
+        yield window
+    finally:
+        window.close()
 
 
 def render(
@@ -71,24 +110,9 @@ def render(
         raise DataError(f"--frame-ms must be at least 20 (GIF viewers slow faster frames down), got {frame_ms}")
     if iteration is not None and (suffix != ".png" or iteration < 0):
         raise DataError("--iteration takes a number >= 0 and draws one .png")
-    make_app()
-    window = MainWindow(dataset, settings, table=table)
-    window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-    window.resize(*size)
-    window.show()
-    window.run_controls.hard_labels.setChecked(hard_labels)
-    window.run_controls.third_ellipse.setChecked(three_sigma)
-    window.data_controls.show_truth.setChecked(show_truth)
-    try:
-        for step in window.session.steps:
-            window.session.append(step)
-            if iteration is not None and step.iteration >= iteration:
-                break
+    display = dict(hard_labels=hard_labels, three_sigma=three_sigma, show_truth=show_truth)
+    with drawn_window(dataset, settings, table=table, size=size, iteration=iteration, **display) as window:
         if suffix == ".png":
-            last = window.session.last.iteration
-            if iteration is not None and iteration > last:
-                raise DataError(f"--iteration {iteration}: the run ended at iteration {last}")
-            window.draw_step(-1)
             if not window.grab().save(str(output)):
                 raise DataError(f"{output}: cannot be written")
             return 1
@@ -98,25 +122,21 @@ def render(
             image = window.plots_panel.grab().toImage()
             image = image.scaledToWidth(gif_width, Qt.TransformationMode.SmoothTransformation)
             frames.append(_to_pil(image))
-        # One adaptive palette for all frames, from the first, middle and last (so the blended
-        # colours of uncertain points survive): cleaner than Pillow's web palette, and pixels
-        # that do not change keep their index, which lets the GIF store only what changed.
-        from PIL import Image
+    # One adaptive palette for all frames, from the first, middle and last (so the blended
+    # colours of uncertain points survive): cleaner than Pillow's web palette, and pixels
+    # that do not change keep their index, which lets the GIF store only what changed.
+    from PIL import Image
 
-        samples = [frames[0], frames[len(frames) // 2], frames[-1]]
-        montage = Image.new("RGB", (samples[0].width * 3, samples[0].height), "white")
-        for i, sample in enumerate(samples):
-            montage.paste(sample, (i * sample.width, 0))
-        palette_image = montage.quantize(colors=128, method=0, dither=0)
-        frames = [frame.quantize(palette=palette_image, dither=0) for frame in frames]
-        durations = [frame_ms] * len(frames)
-        durations[-1] = max(frame_ms, 2500)  # linger on the converged state before looping
-        try:
-            frames[0].save(
-                output, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=False
-            )
-        except OSError as exc:
-            raise DataError(f"{output}: cannot be written ({exc})") from None
-        return len(frames)
-    finally:
-        window.close()
+    samples = [frames[0], frames[len(frames) // 2], frames[-1]]
+    montage = Image.new("RGB", (samples[0].width * 3, samples[0].height), "white")
+    for i, sample in enumerate(samples):
+        montage.paste(sample, (i * sample.width, 0))
+    palette_image = montage.quantize(colors=128, method=0, dither=0)
+    frames = [frame.quantize(palette=palette_image, dither=0) for frame in frames]
+    durations = [frame_ms] * len(frames)
+    durations[-1] = max(frame_ms, 2500)  # linger on the converged state before looping
+    try:
+        frames[0].save(output, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=False)
+    except OSError as exc:
+        raise DataError(f"{output}: cannot be written ({exc})") from None
+    return len(frames)

@@ -1,0 +1,98 @@
+"""The canvas on its own: colours for any k, a legend that covers no data, labels that do not overlap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emviz.gmm import EMStep, Mixture
+from emviz.ui import palette
+
+
+def cielab(rgb):
+    """sRGB (m, 3) in 0..255 -> CIELAB (m, 3), D65 white."""
+    c = np.asarray(rgb, dtype=float) / 255.0
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ np.array([[0.4124564, 0.3575761, 0.1804375],
+                             [0.2126729, 0.7151522, 0.0721750],
+                             [0.0193339, 0.1191920, 0.9503041]]).T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=1)
+
+
+def test_twenty_distinct_colours_okabe_ito_first():
+    colours = palette.rgb(20)
+    assert palette.DISTINCT >= 20
+    assert len({tuple(c) for c in colours}) == 20
+    lab = cielab(colours)
+    distance = np.sqrt(((lab[:, None] - lab[None]) ** 2).sum(axis=2))
+    distance[np.diag_indices(20)] = np.inf
+    assert distance.min() > 10  # CIE76 ΔE: no near-identical pair
+    okabe_ito = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
+    assert [palette.qcolor(i).name().upper() for i in range(6)] == okabe_ito
+    white, ink = cielab([[255, 255, 255]])[0], cielab([palette.INK.getRgb()[:3]])[0]
+    assert np.sqrt(((lab - white) ** 2).sum(axis=1)).min() > 20  # every colour shows on white
+    assert np.sqrt(((lab - ink) ** 2).sum(axis=1)).min() > 10  # and differs from the ink of text and rims
+
+
+def _mixture(means, scale=0.05):
+    k = len(means)
+    return Mixture(np.full(k, 1.0 / k), np.asarray(means, dtype=float), np.repeat(np.eye(2)[None] * scale, k, axis=0))
+
+
+@pytest.fixture
+def canvas(qtbot):
+    from emviz.ui.canvas import MixtureCanvas
+
+    canvas = MixtureCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(900, 560)
+    canvas.show()
+    return canvas
+
+
+def _show(canvas, points, mixture):
+    canvas.set_data(points, ("x", "y"))
+    canvas.show_step(EMStep(0, mixture, 0.0, float("nan"), False),
+                     lambda rows: np.full((mixture.k, len(points) if rows is None else len(rows)), 1.0 / mixture.k))
+    canvas.grab()
+
+
+@pytest.mark.parametrize("k", [3, 20])
+def test_the_legend_covers_no_point(canvas, k):
+    """Points fill the whole view, corners included: none lies under the legend."""
+    from PySide6.QtCore import QPointF
+
+    rng = np.random.default_rng(0)
+    points = np.vstack([rng.uniform(0, 10, (3000, 2)), [[0, 0], [0, 10], [10, 0], [10, 10]]])
+    _show(canvas, points, _mixture(rng.uniform(0, 10, (k, 2))))
+    legend = canvas.legend.mapRectToScene(canvas.legend.boundingRect())
+    legend = canvas.mapFromScene(legend).boundingRect()
+    assert legend.width() > 50 and legend.height() > 15  # it is there, entries for all k
+    assert len(canvas.legend.items) == k
+    view = canvas.getPlotItem().getViewBox()
+    shown = canvas.mapFromScene(view.mapRectToScene(view.boundingRect())).boundingRect()
+    assert not legend.intersects(shown)
+    corners = [view.mapViewToDevice(QPointF(x, y)) for x, y in points]
+    radius = canvas.points.radius + 1
+    under = [p for p in corners if legend.adjusted(-radius, -radius, radius, radius).contains(p.toPoint())]
+    assert not under
+    assert legend.right() <= canvas.width()
+
+
+def test_labels_of_coincident_means_do_not_overlap(canvas):
+    points = np.random.default_rng(1).normal(size=(200, 2))
+    _show(canvas, points, _mixture([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [1.5, 1.0]]))
+    rects = [label.mapRectToScene(label.textItem.mapRectToParent(label.textItem.boundingRect()))
+             for label in canvas._labels]
+    for i in range(len(rects)):
+        for j in range(i + 1, len(rects)):
+            assert not rects[i].intersects(rects[j]), (i, j)
+    # and none covers its mean's marker (a disc of 26 px around the mean)
+    view = canvas.getPlotItem().getViewBox()
+    for rect, mean in zip(rects, [[0, 0]] * 3 + [[1.5, 1.0]]):
+        from PySide6.QtCore import QPointF, QRectF
+
+        centre = view.mapViewToScene(QPointF(*mean))
+        marker = QRectF(centre.x() - 9, centre.y() - 9, 18, 18)
+        assert not rect.intersects(marker)
