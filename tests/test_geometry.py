@@ -155,7 +155,7 @@ def measure_window(window, points, mixture, *, dot_radius, mean_size=17):
 def dataset(points, name="grid"):
     from emviz.data import Dataset
 
-    return Dataset(points=points, columns=("x", "y"), name=name, source=f"{name}.csv")
+    return Dataset(points=points, columns=("x", "y"), name=name, source=f"{name}.csv", origin="csv")
 
 
 def measure(case: str, size, view: str = "fit") -> dict:
