@@ -5,13 +5,16 @@ No widgets here: the window, the command line and the tests share this.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, replace
+from typing import Iterator
 
 import numpy as np
 
 from emviz import gmm
-from emviz.data import Dataset
+from emviz.bound import Bound, evidence_bound
+from emviz.data import DataError, Dataset
 
 
 @dataclass(frozen=True)
@@ -94,11 +97,14 @@ def plural(count: int, noun: str) -> str:
 
 
 def describe_state(step: gmm.EMStep | None, settings: Settings, *, running: bool = False, error: str = "",
-                   paused: bool = False) -> str:
+                   paused: bool = False, missing: str = "") -> str:
     """The run's state in words: ready, running, paused, converged, stopped at max iterations, failed.
 
     "paused" only after a Run was paused; after single Steps the run is "ready" for the next.
+    ``missing`` says what the data lack before any run can start ("need at least 3 points ...").
     """
+    if missing:
+        return missing
     if error:
         return f"failed: {error}"
     if step is None:
@@ -112,42 +118,243 @@ def describe_state(step: gmm.EMStep | None, settings: Settings, *, running: bool
     return "paused" if paused and step.iteration > 0 else "ready"
 
 
-class Session:
-    """One exploration: a dataset, settings, the start they give, and the EM history since then.
+# What made a snapshot of the history.
+START = "start"  # the initial mixture the settings give
+EDITED_START = "edited start"  # a start the user set by hand
+ITERATION = "iteration"  # a whole EM iteration (E-step and M-step)
+E_STEP = "E-step"  # half-steps
+M_STEP = "M-step"
+KINDS = (START, EDITED_START, ITERATION, E_STEP, M_STEP)
 
-    Every change is transactional: a new dataset or new settings that cannot start
-    (too few points, bad values) raise, and the current data, settings and history stay.
+_UNDO_RECORDS = 100
+_UNDO_VALUES = 40_000_000  # about 320 MB of float64 points kept for undo at most
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot(gmm.EMStep):
+    """One entry of a session's history: an :class:`~emviz.gmm.EMStep` that knows what made it.
+
+    ``kind`` is one of :data:`KINDS`. ``posterior`` is the mixture whose responsibilities q
+    go with this snapshot: ``mixture`` itself after an E-step (a whole iteration ends
+    with the E-step of the next one, so the points are coloured by their own mixture),
+    and the previous one after an M-step, which moves the ellipses and keeps the colours.
+    """
+
+    kind: str = ITERATION
+    posterior: gmm.Mixture | None = None
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if self.posterior is None:
+            object.__setattr__(self, "posterior", self.mixture)
+
+    @property
+    def stale(self) -> bool:
+        """True after an M-step: the responsibilities belong to the previous mixture."""
+        return self.posterior is not self.mixture
+
+
+def _snapshot(step: gmm.EMStep, kind: str, posterior: gmm.Mixture | None = None) -> Snapshot:
+    values = {f.name: getattr(step, f.name) for f in dataclasses.fields(gmm.EMStep)}
+    return Snapshot(**values, kind=kind, posterior=posterior)
+
+
+def _read_only(points) -> np.ndarray:
+    points = np.array(points, dtype=np.float64, copy=True)
+    points.setflags(write=False)
+    return points
+
+
+def _need_points(n: int, k: int) -> str:
+    more = k - n
+    return f"need at least {k} points for k={k}: add {more} more"
+
+
+@dataclass(frozen=True)
+class _Saved:
+    """Everything an undo puts back (the settings stay: changing them starts a new undo list)."""
+
+    dataset: Dataset | None
+    points: np.ndarray
+    edited: bool
+    start: gmm.Mixture | None
+    history: tuple
+    missing: str
+    error: str
+
+
+class Session:
+    """One exploration: the data, the settings, the start they give, and the history since then.
+
+    The session owns every piece of mutable state; nothing outside writes to it.
+
+    * Loading data or settings (:meth:`change`) is transactional: when they cannot start
+      (too few points, bad values) it raises, and the current data, settings and history stay.
+    * Edits (:meth:`add_points`, :meth:`remove_points`, :meth:`remove_within`, :meth:`clear`,
+      :meth:`set_start`) never raise for too few points: :attr:`missing` then says what
+      is missing, and the run waits. A data edit keeps the settings and starts the fit
+      again from a fresh start on the new data. Edits can be undone and redone, the data
+      restored bitwise; :meth:`change` starts a new undo list.
+    * Runs: the window hands :attr:`steps` to a worker and :meth:`append` s what comes back;
+      :meth:`e_step` and :meth:`m_step` take the two halves of an iteration by hand.
     """
 
     def __init__(self, dataset: Dataset, settings: Settings | None = None):
-        self.dataset = dataset
-        self.settings = settings or Settings()
-        self.start: gmm.Mixture | None = None
-        self.history: list[gmm.EMStep] = []
-        self.steps = iter(())
-        self.error = ""
+        self._setup(dataset, settings or Settings())
+        self.change(dataset, self._settings)
+
+    def _setup(self, dataset: Dataset, settings: Settings) -> None:
+        self._settings = settings
+        self._template = dataset  # names, columns and truth for edited versions of the data
+        self._dataset: Dataset | None = dataset  # None when every point has been erased
+        self._points = dataset.points
+        self._edited = False
+        self._start: gmm.Mixture | None = None
+        self._history: list[Snapshot] = []
+        self._steps: Iterator[gmm.EMStep] | None = None
+        self._error = ""
+        self._missing = ""
         self._evaluator: gmm.Evaluator | None = None
-        self.change(dataset, self.settings)
+        self._evaluator_points: np.ndarray | None = None
+        self._undo: list[_Saved] = []
+        self._redo: list[_Saved] = []
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def dataset(self) -> Dataset | None:
+        """The current data (edited data included); None when every point has been erased."""
+        return self._dataset
+
+    @property
+    def points(self) -> np.ndarray:
+        """The current points, (n, d), read-only; (0, d) after :meth:`clear`."""
+        return self._points
+
+    @property
+    def n(self) -> int:
+        return self._points.shape[0]
+
+    @property
+    def columns(self) -> tuple:
+        return self._template.columns
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def start(self) -> gmm.Mixture | None:
+        """The mixture iteration 0 starts from (None while points are missing)."""
+        return self._start
+
+    @property
+    def history(self) -> list[Snapshot]:
+        """A copy of the snapshots since the start, oldest first (empty while points are missing)."""
+        return list(self._history)
+
+    @property
+    def last(self) -> Snapshot | None:
+        return self._history[-1] if self._history else None
+
+    @property
+    def edited(self) -> bool:
+        """True when the points are the user's edit of the data loaded."""
+        return self._edited
+
+    @property
+    def error(self) -> str:
+        """Why the last run failed, or ""."""
+        return self._error
+
+    @property
+    def missing(self) -> str:
+        """What the data lack before a run can start ("need at least 3 points for k=3: add 2 more"), or ""."""
+        return self._missing
+
+    @property
+    def finished(self) -> bool:
+        """Converged, at max_iter, or nothing to run: running further does nothing."""
+        last = self.last
+        return last is None or last.converged or last.iteration >= self._settings.max_iter
+
+    @property
+    def steps(self) -> Iterator[gmm.EMStep]:
+        """The EM run from the newest snapshot on, for a worker to pull from.
+
+        The same iterator until the history changes otherwise (a half-step, an edit,
+        an undo); each of its steps goes back through :meth:`append`.
+        """
+        if self._steps is None:
+            self._steps = self._continuation()
+        return self._steps
+
+    def state(self, *, running: bool = False, paused: bool = False) -> str:
+        return describe_state(self.last, self._settings, running=running, error=self._error, paused=paused,
+                              missing=self._missing)
+
+    def responsibilities(self, step: gmm.EMStep, rows: np.ndarray | None = None) -> np.ndarray:
+        """Responsibilities q of the data (or of the points ``rows``) that go with ``step``, (k, n).
+
+        For a snapshot after an M-step they are still those of the previous mixture.
+        The points stay while EM runs, so their features are built once and the
+        window can colour them at screen rate.
+        """
+        posterior = getattr(step, "posterior", None) or step.mixture
+        return self._evaluator_now().responsibilities(posterior, transposed=True, rows=rows)
+
+    def bound(self, step: gmm.EMStep | None = None) -> Bound:
+        """log p(X | theta) = L(q, theta) + KL for ``step`` (the newest by default), per point."""
+        step = step or self.last
+        if step is None:
+            raise ValueError(self._missing or "no mixture yet")
+        posterior = getattr(step, "posterior", None) or step.mixture
+        return evidence_bound(None, posterior, step.mixture, evaluator=self._evaluator_now())
+
+    def _evaluator_now(self) -> gmm.Evaluator:
+        if self._evaluator_points is not self._points:
+            self._evaluator = gmm.Evaluator(self._points)
+            self._evaluator_points = self._points
+        return self._evaluator
+
+    # ------------------------------------------------------------------ loading and running
 
     def change(self, dataset: Dataset | None = None, settings: Settings | None = None) -> None:
-        """Switch data and/or settings and start over from a new initial mixture."""
-        dataset = dataset or self.dataset
-        settings = settings or self.settings
-        start = settings.start(dataset)
-        steps = settings.em(dataset, start)
-        first = next(steps)  # iteration 0: the start and its log-likelihood
-        if dataset is not self.dataset:
-            self._evaluator = None
-        self.dataset, self.settings, self.start = dataset, settings, start
-        self.steps = steps
-        self.history = [first]
-        self.error = ""
+        """Switch data and/or settings and start over from a new initial mixture.
+
+        Raises DataError or ValueError (and changes nothing) when they cannot start;
+        new settings on the user's own edited points are taken even then, and
+        :attr:`missing` says what is missing. Clears the undo list.
+        """
+        settings = settings or self._settings
+        if dataset is None and self._edited:
+            self._settings = settings
+            self._fresh_start()
+        else:
+            dataset = dataset or self._dataset
+            start = settings.start(dataset)
+            steps = settings.em(dataset, start)
+            first = next(steps)  # iteration 0: the start and its log-likelihood
+            self._template = self._dataset = dataset
+            self._points = dataset.points
+            self._edited = False
+            self._settings, self._start = settings, start
+            self._history = [_snapshot(first, START)]
+            self._steps = steps
+            self._error = self._missing = ""
+        self._undo.clear()
+        self._redo.clear()
 
     def reset(self) -> None:
         """Back to iteration 0 with the same start."""
-        self.steps = self.settings.em(self.dataset, self.start)
-        self.history = [next(self.steps)]
-        self.error = ""
+        if self._start is None:
+            return
+        kind = self._history[0].kind
+        steps = self._settings.em(self._dataset, self._start)
+        self._history = [_snapshot(next(steps), kind)]
+        self._steps = steps
+        self._error = ""
 
     def carry_on(self, settings: Settings) -> bool:
         """Take settings that differ only in when EM stops (tol, max_iter) without starting over.
@@ -155,52 +362,319 @@ class Session:
         The history stays and EM continues from its newest mixture, numbered on;
         the newest step's converged flag is re-judged with the new tolerance.
         Returns False, changing nothing, when other settings differ, the run
-        failed, or the history is already past the new max_iter.
+        failed, points are missing, or the history is already past the new max_iter.
         """
-        same_model = settings.replace(tol=self.settings.tol, max_iter=self.settings.max_iter) == self.settings
+        same_model = settings.replace(tol=self._settings.tol, max_iter=self._settings.max_iter) == self._settings
         last = self.last
-        if not same_model or self.error or last.iteration > settings.max_iter:
+        if not same_model or self._error or last is None or last.iteration > settings.max_iter:
             return False
         converged = last.iteration > 0 and abs(last.delta) < settings.tol
         if converged != last.converged:
-            last = replace(last, converged=converged)
-            self.history[-1] = last
-        self.settings = settings
-        self.steps = self._steps_after(last)
+            self._history[-1] = replace(last, converged=converged)
+        self._settings = settings
+        self._steps = None  # the run continues from the newest snapshot, numbered on
         return True
 
-    def _steps_after(self, last: gmm.EMStep):
-        """EM from ``last``'s mixture, its iterations numbered on from ``last``; exactly what
-        an uninterrupted run yields (each iteration depends only on the mixture before it)."""
-        if last.converged:
-            return
-        remaining = self.settings.replace(max_iter=self.settings.max_iter - last.iteration)
-        steps = remaining.em(self.dataset, last.mixture)
-        next(steps)  # ``last`` again
-        for step in steps:
-            yield replace(step, iteration=step.iteration + last.iteration)
+    def append(self, step: gmm.EMStep) -> Snapshot:
+        """Record the next whole iteration of :attr:`steps` (the worker's results come back here)."""
+        last = self.last
+        if last is None or step.iteration != last.iteration + 1:
+            raise ValueError(
+                f"iteration {step.iteration} does not follow the history "
+                f"(newest: {'none' if last is None else last.iteration})"
+            )
+        snapshot = _snapshot(step, ITERATION)
+        self._history.append(snapshot)
+        return snapshot
 
-    def append(self, step: gmm.EMStep) -> None:
-        self.history.append(step)
+    def fail(self, message: str) -> None:
+        """Record why the run stopped; :meth:`state` reports it until the next reset or change."""
+        self._error = str(message)
 
-    def responsibilities(self, step: gmm.EMStep, rows: np.ndarray | None = None) -> np.ndarray:
-        """Responsibilities of the data (or of the points ``rows``) under ``step``'s mixture, (k, n).
+    def _continuation(self) -> Iterator[gmm.EMStep]:
+        last = self.last
+        if self.finished or self._missing:
+            return iter(())
+        settings = self._settings.replace(max_iter=self._settings.max_iter - last.iteration)
+        run = settings.em(self._dataset, last.mixture)
 
-        The points stay while EM runs, so their features are built once and the
-        window can colour them at screen rate.
+        def renumbered():
+            next(run)  # iteration 0 is ``last`` again
+            for step in run:
+                yield dataclasses.replace(step, iteration=step.iteration + last.iteration)
+
+        return renumbered()
+
+    # ------------------------------------------------------------------ half-steps
+
+    @property
+    def can_e_step(self) -> bool:
+        """True after an M-step: the responsibilities still belong to the previous mixture."""
+        return self.last is not None and self.last.stale
+
+    @property
+    def can_m_step(self) -> bool:
+        return not self.finished
+
+    def e_step(self) -> Snapshot:
+        """The E-step alone: the responsibilities become those of the current mixture; it stays."""
+        if not self.can_e_step:
+            raise ValueError(self._missing or "the responsibilities already belong to this mixture: take the M-step")
+        last = self.last
+        snapshot = Snapshot(last.iteration, last.mixture, last.log_likelihood, last.delta, last.converged,
+                            kind=E_STEP, posterior=last.mixture)
+        self._history.append(snapshot)
+        self._steps = None
+        return snapshot
+
+    def m_step(self) -> Snapshot:
+        """The M-step alone: a new mixture from the current responsibilities, which stay.
+
+        From a snapshot whose responsibilities are its own mixture's this is exactly
+        the next mixture :func:`emviz.gmm.em` yields.
         """
-        if self._evaluator is None:
-            self._evaluator = gmm.Evaluator(self.dataset.points)
-        return self._evaluator.responsibilities(step.mixture, transposed=True, rows=rows)
+        if not self.can_m_step:
+            raise ValueError(self._missing or f"{self.state()}: Reset, or change a setting, to run again")
+        last = self.last
+        evaluator = self._evaluator_now()
+        iteration = last.iteration + 1
+        stats, _ = evaluator.statistics(last.posterior)
+        reg_covar = self._settings.reg_covar_for(self._points)
+        try:
+            mixture = gmm._m_step(stats, evaluator.center, self._settings.covariance, reg_covar)
+        except ValueError as exc:
+            raise ValueError(f"EM iteration {iteration}: {exc}") from None
+        _, ll = evaluator.statistics(mixture)
+        gmm._check_finite(ll, iteration)
+        delta = float(ll) - last.log_likelihood
+        snapshot = Snapshot(iteration, mixture, float(ll), delta, bool(abs(delta) < self._settings.tol),
+                            kind=M_STEP, posterior=last.posterior)
+        self._history.append(snapshot)
+        self._steps = None
+        return snapshot
+
+    # ------------------------------------------------------------------ edits
+
+    def add_points(self, points, *, join: bool = False) -> int:
+        """Add points (m, d) (or one point (d,)); returns how many.
+
+        ``join``: part of the same stroke as the previous edit, undone with it.
+        """
+        points = np.atleast_2d(np.asarray(points, dtype=np.float64))
+        if points.ndim != 2 or points.shape[1] != self._points.shape[1]:
+            raise ValueError(f"points must have shape (m, {self._points.shape[1]}), got {np.shape(points)}")
+        if not np.all(np.isfinite(points)):
+            raise ValueError("points must be finite numbers")
+        if len(points) == 0:
+            return 0
+        self._edit(np.concatenate([self._points, points]), join)
+        return len(points)
+
+    def remove_points(self, indices, *, join: bool = False) -> int:
+        """Remove the points at ``indices`` (integers or a boolean mask); returns how many."""
+        indices = np.asarray(indices)
+        if indices.dtype == bool:
+            if indices.shape != (self.n,):
+                raise ValueError(f"a mask of the points must have shape ({self.n},), got {indices.shape}")
+            indices = np.flatnonzero(indices)
+        indices = np.unique(indices.astype(np.intp, copy=False))
+        if len(indices) and (indices[0] < 0 or indices[-1] >= self.n):
+            raise ValueError(f"point indices must be in 0..{self.n - 1}")
+        if len(indices) == 0:
+            return 0
+        self._edit(np.delete(self._points, indices, axis=0), join)
+        return len(indices)
+
+    def remove_within(self, center, radius, *, join: bool = False) -> int:
+        """Remove the points within ``radius`` of ``center`` (d,); returns how many.
+
+        ``radius`` is a number or one per axis (an axis-aligned ellipse: a round brush
+        on a view whose axes have different scales).
+        """
+        center = np.asarray(center, dtype=np.float64)
+        radius = np.broadcast_to(np.asarray(radius, dtype=np.float64), center.shape)
+        if np.any(radius <= 0):
+            raise ValueError("the radius must be positive")
+        inside = (((self._points - center) / radius) ** 2).sum(axis=1) <= 1.0
+        return self.remove_points(inside, join=join)
+
+    def clear(self) -> None:
+        """Remove every point (an empty canvas to draw on)."""
+        if self.n:
+            self._edit(self._points[:0], False)
+
+    def set_start(self, mixture: gmm.Mixture) -> Snapshot:
+        """Start again from ``mixture`` (dragged by hand); recorded as an edited start.
+
+        Raises ValueError (and changes nothing) when it does not fit: wrong k or d,
+        or points still missing.
+        """
+        if self._missing:
+            raise ValueError(self._missing)
+        if mixture.k != self._settings.k or mixture.d != self._points.shape[1]:
+            raise ValueError(
+                f"the start needs k={self._settings.k} components in d={self._points.shape[1]}, "
+                f"got k={mixture.k}, d={mixture.d}"
+            )
+        steps = self._settings.em(self._dataset, mixture)
+        first = _snapshot(next(steps), EDITED_START)
+        self._push_undo(False)
+        self._start, self._history, self._steps, self._error = mixture, [first], steps, ""
+        return first
+
+    def _edit(self, points: np.ndarray, join: bool) -> None:
+        self._push_undo(join)
+        points = _read_only(points)
+        if len(points):
+            template = self._template
+            name = template.name if template.name.endswith(" (edited)") else f"{template.name} (edited)"
+            source = template.source if template.source.startswith("edited ") else f"edited {template.source}"
+            self._dataset = replace(template, points=points, labels=None, name=name, recipe={},
+                                    source=source, dropped_rows=0, dropped_example="")
+            points = self._dataset.points
+        else:
+            self._dataset = None
+        self._points = points
+        self._edited = True
+        self._fresh_start()
+
+    def _fresh_start(self) -> None:
+        """A start from the settings on the current points, or what is missing for one."""
+        self._start, self._history, self._steps = None, [], iter(())
+        self._error = self._missing = ""
+        k = self._settings.k
+        if self.n < k:
+            self._missing = _need_points(self.n, k)
+            return
+        try:
+            start = self._settings.start(self._dataset)
+            steps = self._settings.em(self._dataset, start)
+            first = next(steps)
+        except (DataError, ValueError) as exc:
+            self._missing = str(exc)
+            return
+        self._start, self._history, self._steps = start, [_snapshot(first, START)], steps
+
+    # ------------------------------------------------------------------ undo
 
     @property
-    def last(self) -> gmm.EMStep:
-        return self.history[-1]
+    def can_undo(self) -> bool:
+        return bool(self._undo)
 
     @property
-    def finished(self) -> bool:
-        """Converged or at max_iter: running further does nothing."""
-        return self.last.converged or self.last.iteration >= self.settings.max_iter
+    def can_redo(self) -> bool:
+        return bool(self._redo)
 
-    def state(self, *, running: bool = False, paused: bool = False) -> str:
-        return describe_state(self.last, self.settings, running=running, error=self.error, paused=paused)
+    def undo(self) -> bool:
+        """Put the data, start and history back as they were before the last edit."""
+        if not self._undo:
+            return False
+        self._redo.append(self._saved())
+        self._restore(self._undo.pop())
+        return True
+
+    def redo(self) -> bool:
+        if not self._redo:
+            return False
+        self._undo.append(self._saved())
+        self._restore(self._redo.pop())
+        return True
+
+    def _saved(self) -> _Saved:
+        return _Saved(self._dataset, self._points, self._edited, self._start, tuple(self._history),
+                      self._missing, self._error)
+
+    def _restore(self, saved: _Saved) -> None:
+        self._dataset, self._points, self._edited = saved.dataset, saved.points, saved.edited
+        self._start, self._history = saved.start, list(saved.history)
+        self._missing, self._error = saved.missing, saved.error
+        self._steps = None  # the run continues from the newest snapshot restored
+
+    def _push_undo(self, join: bool) -> None:
+        self._redo.clear()
+        if join and self._undo:
+            return
+        self._undo.append(self._saved())
+        while len(self._undo) > _UNDO_RECORDS or (
+            len(self._undo) > 1 and sum(s.points.size for s in self._undo) > _UNDO_VALUES
+        ):
+            del self._undo[0]
+
+    # ------------------------------------------------------------------ saving
+
+    def to_dict(self) -> dict:
+        """Everything needed to restore this exploration, as plain JSON values.
+
+        The history is kept as a summary (what made each snapshot and its numbers);
+        :meth:`from_dict` replays it, which gives back the same snapshots bitwise.
+        """
+        template = self._template
+
+        def number(x):
+            return float(x) if math.isfinite(x) else None
+
+        return {
+            "format": "emviz-session",
+            "version": 1,
+            "data": {
+                "name": self._dataset.name if self._dataset is not None else template.name,
+                "source": self._dataset.source if self._dataset is not None else template.source,
+                "columns": list(self.columns),
+                "points": self._points.tolist(),
+                "truth": template.mixture.to_dict() if template.mixture is not None else None,
+                "edited": self._edited,
+            },
+            "settings": dataclasses.asdict(self._settings),
+            "start": self._start.to_dict() if self._start is not None else None,
+            "history": [
+                {"iteration": s.iteration, "kind": s.kind, "log_likelihood": number(s.log_likelihood),
+                 "delta": number(s.delta), "converged": s.converged}
+                for s in self._history
+            ],
+            "error": self._error,
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict) -> "Session":
+        """The session :meth:`to_dict` described; raises ValueError naming what does not fit."""
+        if not isinstance(state, dict) or state.get("format") != "emviz-session" or state.get("version") != 1:
+            raise ValueError("not an emviz session (format 'emviz-session', version 1)")
+        data = state["data"]
+        columns = tuple(data["columns"])
+        points = np.asarray(data["points"], dtype=np.float64).reshape(-1, len(columns))
+        truth = gmm.Mixture(**data["truth"]) if data.get("truth") else None
+        settings = Settings(**state["settings"])
+        # a Dataset is never empty: an erased canvas keeps a one-point template for its names
+        dataset = Dataset(points if len(points) else np.zeros((1, len(columns))), columns, data["name"],
+                          data["source"], mixture=truth)
+        session = cls.__new__(cls)
+        session._setup(dataset, settings)
+        if not len(points):
+            session._dataset, session._points = None, _read_only(points)
+        session._edited = bool(data.get("edited")) or not len(points)
+        history = state.get("history") or []
+        if state.get("start") is None or not history:
+            session._fresh_start()
+            return session
+        start = gmm.Mixture(**state["start"])
+        steps = settings.em(session._dataset, start)
+        session._start, session._steps = start, steps
+        session._history = [_snapshot(next(steps), history[0]["kind"])]
+        for entry in history[1:]:
+            kind = entry["kind"]
+            if kind == ITERATION:
+                session.append(next(session.steps))
+            elif kind == E_STEP:
+                session.e_step()
+            elif kind == M_STEP:
+                session.m_step()
+            else:
+                raise ValueError(f"history entry at iteration {entry['iteration']}: unknown kind {kind!r}")
+        saved, replayed = history[-1]["log_likelihood"], session.last.log_likelihood
+        if saved is not None and not math.isclose(replayed, saved, rel_tol=1e-9, abs_tol=1e-12):
+            raise ValueError(
+                f"the history does not replay: iteration {session.last.iteration} gives mean log-likelihood "
+                f"{replayed!r}, the session says {saved!r}"
+            )
+        session._error = state.get("error", "")
+        return session

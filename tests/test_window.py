@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from emviz.data import generate
 from emviz.gmm import EMStep
-from emviz.session import Settings
+from emviz.session import Session, Settings
 from emviz.ui import palette
 from emviz.ui.controls import SPEEDS
 from emviz.ui.render import image_rgb
@@ -323,17 +323,18 @@ def test_keyboard_drives_the_run(qtbot, window):
         assert widget.toolTip()
 
 
-def test_an_exception_in_the_worker_reaches_the_user(qtbot, window, errors):
+def test_an_exception_in_the_worker_reaches_the_user(qtbot, window, errors, monkeypatch):
     first = window.session.history[0]
 
     def failing():
         yield EMStep(1, first.mixture, first.log_likelihood, 0.5, False)
         raise ValueError("the covariance of component 2 is not positive definite; decrease k")
 
-    window.session.steps = failing()
     window.run_controls.speed.setValue(MAX_SPEED)
-    with qtbot.waitSignal(window.run_finished, timeout=5000) as finished:
-        window.run_controls.run.click()
+    with monkeypatch.context() as patch:  # the session's run is this failing one
+        patch.setattr(Session, "steps", property(lambda session, run=failing(): run))
+        with qtbot.waitSignal(window.run_finished, timeout=5000) as finished:
+            window.run_controls.run.click()
     assert finished.args == ["failed"]
     assert errors == ["EM stopped at iteration 2: the covariance of component 2 is not positive definite; decrease k"]
     assert window.status_state.text().startswith("failed: the covariance of component 2")
@@ -566,17 +567,18 @@ def test_raising_max_iterations_carries_on_from_where_it_stopped(qtbot, window):
     assert window.session.last.iteration == 42  # as the uninterrupted run of the article
 
 
-def test_a_failure_says_its_iteration_once(qtbot, window, errors):
+def test_a_failure_says_its_iteration_once(qtbot, window, errors, monkeypatch):
     first = window.session.history[0]
 
     def failing():
         yield EMStep(1, first.mixture, first.log_likelihood, 0.5, False)
         raise ValueError("EM iteration 2: the covariance of component 1 is not positive definite")
 
-    window.session.steps = failing()
     window.run_controls.speed.setValue(MAX_SPEED)
-    with qtbot.waitSignal(window.run_finished, timeout=5000):
-        window.run_controls.run.click()
+    with monkeypatch.context() as patch:  # the session's run is this failing one
+        patch.setattr(Session, "steps", property(lambda session, run=failing(): run))
+        with qtbot.waitSignal(window.run_finished, timeout=5000):
+            window.run_controls.run.click()
     assert errors == ["EM stopped at iteration 2: the covariance of component 1 is not positive definite"]
 
 

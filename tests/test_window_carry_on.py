@@ -56,7 +56,7 @@ def test_anything_else_starts_over():
     before = list(session.history)
     assert not session.carry_on(session.settings.replace(k=3))
     assert not session.carry_on(session.settings.replace(max_iter=2))  # already past it
-    session.error = "boom"
+    session.fail("boom")
     assert not session.carry_on(session.settings.replace(max_iter=10))
     assert session.history == before and session.settings.max_iter == 3
 

@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_failed(self, message):
-        self.session.error = message
+        self.session.fail(message)
         self._draw_latest()
         # the engine may already say where ("EM iteration 7: ..."): say it once
         found = re.match(r"EM iteration (\d+): (.*)", message, re.DOTALL)
