@@ -530,7 +530,7 @@ class Session:
             name = template.name if template.name.endswith(" (edited)") else f"{template.name} (edited)"
             source = template.source if template.source.startswith("edited ") else f"edited {template.source}"
             self._dataset = replace(template, points=points, labels=None, name=name, recipe={},
-                                    source=source, dropped_rows=0, dropped_example="")
+                                    source=source, origin="drawn", dropped_rows=0, dropped_example="")
             points = self._dataset.points
         else:
             self._dataset = None
@@ -622,6 +622,7 @@ class Session:
                 "columns": list(self.columns),
                 "points": self._points.tolist(),
                 "truth": template.mixture.to_dict() if template.mixture is not None else None,
+                "origin": (self._dataset or template).origin,
                 "edited": self._edited,
             },
             "settings": dataclasses.asdict(self._settings),
@@ -646,7 +647,7 @@ class Session:
         settings = Settings(**state["settings"])
         # a Dataset is never empty: an erased canvas keeps a one-point template for its names
         dataset = Dataset(points if len(points) else np.zeros((1, len(columns))), columns, data["name"],
-                          data["source"], mixture=truth)
+                          data["source"], mixture=truth, origin=data.get("origin", "generated"))
         session = cls.__new__(cls)
         session._setup(dataset, settings)
         if not len(points):

@@ -129,6 +129,7 @@ def test_data_edits_restart_the_fit_and_undo_restores_the_data_bitwise():
     assert session.add_points([[0.1, 0.2], [1e-17, 3.0]]) == 2
     assert session.n == 102 and session.edited and session.dataset.n == 102
     assert session.dataset.name.endswith("(edited)") and session.dataset.labels is None
+    assert session.dataset.origin == "drawn" and session.dataset.preset is None
     np.testing.assert_array_equal(session.points[-2:], [[0.1, 0.2], [1e-17, 3.0]])
     assert [s.iteration for s in session.history] == [0] and session.settings == Settings(k=3, seed=2, tol=0.0)
     fresh = gmm.initialize(session.points, 3, seed=2, reg_covar=session.settings.reg_covar_for(session.points))
