@@ -6,16 +6,28 @@ Bad input ends with exit status 2 and one line ``emviz: error: ...`` on stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import os
 import sys
 
 import numpy as np
 
 from emviz import __version__, gmm
-from emviz.data import GENERATE, PRESETS, DataError, Dataset, load
+from emviz.data import GENERATE, MAX_CSV_ENV, PRESETS, DataError, Dataset, is_drawn, load, read_csv_table
+from emviz.numbers import format_for_spread, format_matrix
 from emviz.session import Settings, describe_state
 
 _PRESET_LIST = ", ".join(PRESETS)
+
+
+class EnvironmentFailure(Exception):
+    """The machine, not the input, failed: a full disk (exit status 1), no usable display (2)."""
+
+    def __init__(self, message: str, status: int = 1):
+        super().__init__(message)
+        self.status = status
 
 
 class _Parser(argparse.ArgumentParser):
@@ -23,6 +35,15 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):  # noqa: D401 - argparse's hook
         self.exit(2, f"emviz: error: {message} (see '{self.prog} --help')\n")
+
+
+def _add_max_csv_option(parser):
+    parser.add_argument(
+        "--max-csv-mb",
+        type=float,
+        metavar="MB",
+        help=f"read CSV files up to this many megabytes (default: ${MAX_CSV_ENV}, else 512)",
+    )
 
 
 def _add_data_options(parser):
@@ -36,6 +57,7 @@ def _add_data_options(parser):
         metavar="A,B",
         help="columns to fit, by name or 0-based position, comma separated (default: every numeric column)",
     )
+    _add_max_csv_option(parser)
     parser.add_argument(
         "--points",
         type=int,
@@ -119,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="A,B",
         help="the two columns of a CSV file to show, by name or 0-based position (default: the first two numeric)",
     )
+    _add_max_csv_option(parser)
     parser.add_argument("--version", action="version", version=f"emviz {__version__}")
     return parser
 
@@ -188,6 +211,7 @@ def _columns(args):
 
 
 def _dataset(args) -> Dataset:
+    _apply_max_csv(args)
     # the window's parser has no sampling options: it opens a preset as it comes
     return load(
         args.source,
@@ -201,16 +225,22 @@ def _dataset(args) -> Dataset:
 
 def _plane(args):
     """The two-column data set a window shows for FILE|PRESET, and the CSV table behind it (or None)."""
-    from pathlib import Path
-
-    from emviz.data import PRESETS, read_csv_table
-
-    if args.source in (*PRESETS, GENERATE) and not Path(args.source).exists():
+    _apply_max_csv(args)
+    if is_drawn(args.source):
         return _dataset(args), None
-    if not Path(args.source).exists():
+    if not os.path.lexists(args.source):
         load(args.source)  # raises with the same message as 'emviz fit' gives
     table = read_csv_table(args.source)
     return table.plane(_columns(args)), table
+
+
+def _apply_max_csv(args) -> None:
+    """--max-csv-mb lifts the cap for this process: the window's Open CSV... reads with it too."""
+    if getattr(args, "max_csv_mb", None) is None:
+        return
+    if not args.max_csv_mb > 0:
+        raise DataError(f"--max-csv-mb must be a positive number of megabytes, got {args.max_csv_mb:g}")
+    os.environ[MAX_CSV_ENV] = repr(float(args.max_csv_mb))
 
 
 def fit_report(dataset: Dataset, settings: Settings, result: gmm.FitResult) -> dict:
@@ -236,10 +266,6 @@ def fit_report(dataset: Dataset, settings: Settings, result: gmm.FitResult) -> d
     }
 
 
-def _matrix(a) -> str:
-    return np.array2string(np.asarray(a), precision=4, suppress_small=True, separator=", ", max_line_width=200).replace("\n", "")
-
-
 def _print_table(dataset: Dataset, settings: Settings, result: gmm.FitResult, out) -> None:
     print(f"data: {dataset.source} ({dataset.n} points; columns {', '.join(dataset.columns)})", file=out)
     if dataset.dropped_rows:
@@ -255,25 +281,73 @@ def _print_table(dataset: Dataset, settings: Settings, result: gmm.FitResult, ou
         file=out,
     )
     print(file=out)
+    for line in component_table(result.mixture):
+        print(line, file=out)
+
+
+def component_table(mixture: gmm.Mixture) -> list[str]:
+    """One line per component: weight, mean and covariance, with digits for the spread, not the offset.
+
+    Means get the digits that resolve the smallest standard deviation of any
+    component (data at 1e9 +- 1e-3 print their millionths); each covariance the
+    digits of its own smallest variance (1e-6 does not print as 0).
+    """
+    variances = np.diagonal(mixture.covariances, axis1=1, axis2=2)
+    positive = variances[variances > 0]
+    sd = float(np.sqrt(positive.min())) if positive.size else 0.0
+    means = format_for_spread(mixture.means, sd)
+    d = mixture.d
     rows = [("component", "weight", "mean", "covariance")]
-    mixture = result.mixture
     for i in range(mixture.k):
-        rows.append((str(i), f"{mixture.weights[i]:.4f}", _matrix(mixture.means[i]), _matrix(mixture.covariances[i])))
+        own = variances[i][variances[i] > 0]
+        rows.append((
+            str(i),
+            f"{mixture.weights[i]:.4f}",
+            "[" + ", ".join(means[i * d:(i + 1) * d]) + "]",
+            format_matrix(mixture.covariances[i], float(own.min()) if own.size else 0.0),
+        ))
     widths = [max(len(r[j]) for r in rows) for j in range(3)]
-    for r in rows:
-        print("  ".join(cell.ljust(widths[j]) for j, cell in enumerate(r[:3])) + "  " + r[3], file=out)
+    return ["  ".join(cell.ljust(widths[j]) for j, cell in enumerate(r[:3])) + "  " + r[3] for r in rows]
+
+
+@contextlib.contextmanager
+def naming(dataset: Dataset):
+    """A fit's complaint about the data ("only 2 distinct points") names where the data came from."""
+    try:
+        yield
+    except DataError:
+        raise
+    except ValueError as exc:
+        message = str(exc)
+        if not message.startswith(f"{dataset.source}:"):
+            raise DataError(f"{dataset.source}: {message}") from None
+        raise
+
+
+def _emit(text: str) -> None:
+    """Write the command's output; a full disk or a closed pipe is the environment's failure, not a traceback."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise EnvironmentFailure(f"cannot write to standard output ({exc.strerror or exc})") from None
 
 
 def run_fit(argv) -> int:
     args = build_fit_parser().parse_args(argv)
     settings = _settings(args)
     dataset = _dataset(args)
-    result = settings.fit(dataset)
+    with naming(dataset):
+        result = settings.fit(dataset)
+    out = io.StringIO()
     if args.json:
-        json.dump(fit_report(dataset, settings, result), sys.stdout)
-        sys.stdout.write("\n")
+        json.dump(fit_report(dataset, settings, result), out)
+        out.write("\n")
     else:
-        _print_table(dataset, settings, result, sys.stdout)
+        _print_table(dataset, settings, result, out)
+    _emit(out.getvalue())
     return 0
 
 
@@ -303,39 +377,28 @@ def run_render(argv) -> int:
     _use_offscreen_qt()
     from emviz.ui.render import render
 
-    frames = render(
-        dataset,
-        settings,
-        args.output,
-        table=table,
-        size=size,
-        max_frames=args.max_frames,
-        frame_ms=args.frame_ms,
-        hard_labels=args.hard_labels,
-        three_sigma=args.three_sigma,
-        show_truth=args.show_truth,
-        iteration=args.iteration,
-    )
-    print(f"wrote {args.output} ({frames} frame{'s' if frames != 1 else ''})")
+    with naming(dataset):
+        frames = render(
+            dataset,
+            settings,
+            args.output,
+            table=table,
+            size=size,
+            max_frames=args.max_frames,
+            frame_ms=args.frame_ms,
+            hard_labels=args.hard_labels,
+            three_sigma=args.three_sigma,
+            show_truth=args.show_truth,
+            iteration=args.iteration,
+        )
+    _emit(f"wrote {args.output} ({frames} frame{'s' if frames != 1 else ''})\n")
     return 0
 
 
-def _check_display():
-    """Qt aborts the process when it finds no display: say so, and what works without one."""
-    import os
-
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
-    ):
-        raise DataError(
-            "no display to open the window on (DISPLAY is not set); "
-            "'emviz render FILE|PRESET -o out.png' draws without one"
-        )
-
-
 def run_window(argv) -> int:
+    from emviz.display import check_display, closing_on_interrupt
+
     args = build_parser().parse_args(argv)
-    _check_display()
     dataset, table = _plane(args)
     settings = Settings()
     if args.source in PRESETS and table is None:
@@ -343,27 +406,70 @@ def run_window(argv) -> int:
 
         settings = preset_settings(args.source, settings)
     dataset.require_points(settings.k)  # before Qt starts; any other bad start fails as the window opens
-    from emviz.ui.window import run_app
+    problem = check_display()
+    if problem:
+        raise EnvironmentFailure(problem, status=2)  # the user chooses the display: exit 2, as for bad input
+    from emviz.ui.window import make_app, run_app
 
-    return run_app(dataset, settings, table)
+    with closing_on_interrupt(make_app()) as interrupted:
+        status = run_app(dataset, settings, table)
+    return 130 if interrupted() else status
 
 
 COMMANDS = {"fit": run_fit, "render": run_render}
 
 
 def main(argv=None) -> int:
+    """Run one command; every failure ends in one line on stderr, never a traceback.
+
+    Exit status: 0 done, 2 bad input (the message says what to change), 1 the
+    environment failed (full disk, no display, out of memory, a bug), 130 Ctrl+C.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in COMMANDS:
             return COMMANDS[argv[0]](argv[1:])
         return run_window(argv)
     except (DataError, ValueError) as exc:
-        print("emviz: error: " + " ".join(str(exc).split()), file=sys.stderr)
-        return 2
+        return _fail(str(exc), 2)
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # 'emviz fit ... | head': the reader has what it wanted
+        _silence_stdout()
         return 0
+    except EnvironmentFailure as exc:
+        _silence_stdout()
+        return _fail(str(exc), exc.status)
+    except MemoryError:
+        return _fail("out of memory; use fewer points or columns, or a smaller k", 1)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return _fail(f"{exc.strerror or exc}{where}", 1)
+    except Exception as exc:  # noqa: BLE001 - the last resort: a bug, said in one line
+        return _fail(f"unexpected {type(exc).__name__}: {exc}; please report this", 1)
+
+
+def _fail(message: str, status: int) -> int:
+    message = " ".join(message.split())
+    if len(message) > 1000:
+        message = message[:1000] + "..."
+    try:
+        sys.stderr.write(f"emviz: error: {message}\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+    return status
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of unwritable output stays quiet."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # captured by a test, or already closed
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover

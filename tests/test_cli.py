@@ -141,3 +141,22 @@ def test_help_explains_every_option_with_its_default(capsys):
         main(["--help"])
     out, _ = capsys.readouterr()
     assert "emviz fit FILE|PRESET" in out and "old-faithful" in out
+
+
+def test_table_formats_for_the_spread_not_the_offset(capsys, tmp_path):
+    rng = np.random.default_rng(3)
+    points = 1e9 + 1e-3 * rng.normal(size=(400, 2)) @ np.array([[1.0, 0.0], [0.5, 0.8]])
+    path = tmp_path / "far.csv"
+    np.savetxt(path, points, delimiter=",", header="x,y", comments="", fmt="%.17g")
+    code, out, _ = run(capsys, "fit", str(path), "-k", "1")
+    assert code == 0
+    row = out.splitlines()[-1]
+    code, json_out, _ = run(capsys, "fit", str(path), "-k", "1", "--json")
+    report = json.loads(json_out)
+    mean_text = row.split("[", 1)[1].split("]", 1)[0]
+    printed_mean = [float(v) for v in mean_text.split(",")]
+    np.testing.assert_allclose(printed_mean, report["means"][0], rtol=0, atol=1e-6)
+    covariance_text = row[row.index("[["):]
+    printed = np.array([float(v) for v in covariance_text.replace("[", "").replace("]", "").split(",")])
+    np.testing.assert_allclose(printed, np.ravel(report["covariances"][0]), rtol=2e-3)
+    assert np.all(printed != 0)

@@ -168,4 +168,4 @@ def test_a_start_that_cannot_be_made_is_one_line_from_render(qapp, capsys, tmp_p
     path = tmp_path / "dup.csv"
     path.write_text("a,b\n1,1\n1,1\n2,2\n2,2\n")
     code, _, err = run(capsys, "render", str(path), "-o", str(tmp_path / "d.png"))
-    assert code == 2 and err == "emviz: error: k=3 components but the data have only 2 distinct points; decrease k\n"
+    assert code == 2 and err == f"emviz: error: {path}: k=3 components but the data have only 2 distinct points; decrease k\n"

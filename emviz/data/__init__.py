@@ -12,6 +12,7 @@ from emviz.data.csvfile import MAX_CSV_ENV, CsvTable, load_csv, max_csv_bytes, r
 from emviz.data.dataset import (
     FIT_MEMORY_BYTES,
     MAX_COMPONENTS,
+    MAX_FIT_COLUMNS,
     MAX_POINTS,
     MAX_SEPARATION,
     ORIGINS,
@@ -27,6 +28,7 @@ __all__ = [
     "GENERATE",
     "MAX_COMPONENTS",
     "MAX_CSV_ENV",
+    "MAX_FIT_COLUMNS",
     "MAX_POINTS",
     "MAX_SEPARATION",
     "ORIGINS",

@@ -81,7 +81,11 @@ def _decode(raw: bytes, path) -> str:
 def _split(line: str, sep):
     if sep is None:
         return line.split()
-    return [cell.strip() for cell in next(csv.reader([line], delimiter=sep, skipinitialspace=True))]
+    try:
+        cells = next(csv.reader([line], delimiter=sep, skipinitialspace=True), [])
+    except csv.Error:  # Python 3.10's csv refuses NUL characters; pandas will say what is wrong
+        cells = line.split(sep)
+    return [cell.strip() for cell in cells]
 
 
 def _is_missing(cell: str) -> bool:
@@ -303,7 +307,7 @@ def read_csv_table(path, *, max_bytes: int | None = None) -> CsvTable:
     except (ValueError, UnicodeError) as exc:
         raise DataError(f"{path}: cannot be read as CSV ({_shortened(str(exc))})") from None
     if frame.shape[1] > MAX_CSV_COLUMNS:
-        raise DataError(_too_wide(path, "the table", frame.shape[1]))
+        raise DataError(_too_wide(path, "the table"))
     if not dialect.header:
         frame.columns = [f"x{i}" for i in range(frame.shape[1])]
     frame.columns = _unique_names([str(c).strip() for c in frame.columns])
@@ -362,13 +366,13 @@ def _check_width(line: str, number: int, path) -> int:
     """The most columns ``line`` can have; DataError when more than MAX_CSV_COLUMNS."""
     widest = max(len(line.split()), *(line.count(sep) + 1 for sep in (",", ";", "\t", "|")))
     if widest > MAX_CSV_COLUMNS:
-        raise DataError(_too_wide(path, f"line {number}", widest))
+        raise DataError(_too_wide(path, f"line {number}"))
     return widest
 
 
-def _too_wide(path, where: str, n_columns: int) -> str:
+def _too_wide(path, where: str) -> str:
     return (
-        f"{path}: {where} has {n_columns:,} columns, more than the {MAX_CSV_COLUMNS:,} emviz reads "
+        f"{path}: {where} has more than {MAX_CSV_COLUMNS:,} columns, the most emviz reads "
         "(every column is sniffed and converted); save the columns to fit in a narrower file"
     )
 

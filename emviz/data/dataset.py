@@ -18,6 +18,7 @@ ORIGINS = ("preset", "csv", "generated", "drawn")
 # Sizes checked before anything is allocated. Each limit says why in its message.
 MAX_POINTS = 10_000_000  # drawn points: 10 million 2-d points already take ~1 GB while fitted
 MAX_COMPONENTS = 1_000  # components of a drawn mixture or a fit
+MAX_FIT_COLUMNS = 100  # a full covariance has d^2 entries and every point d^2 / 2 features
 MAX_SEPARATION = 1e6  # standard deviations between drawn means; beyond, float64 rounds the clusters away
 FIT_MEMORY_BYTES = 4 << 30  # working memory of a fit: the centred features and the responsibilities
 
@@ -49,7 +50,7 @@ def fit_memory(n: int, d: int, k: int) -> int:
     window the responsibilities (n, k) of every point.
     """
     n_features = 1 + d + d * (d + 1) // 2
-    return 8 * n * (n_features + k)
+    return 8 * (n * (n_features + k) + 3 * k * d * d)
 
 
 def _gigabytes(n_bytes: float) -> str:
@@ -128,6 +129,11 @@ class Dataset:
             raise DataError(
                 f"{self.source}: {self.n} points{dropped} are fewer than k={k} components; "
                 "decrease k or use more data"
+            )
+        if self.d > MAX_FIT_COLUMNS:
+            raise DataError(
+                f"{self.source}: {self.d} columns are more than emviz fits at once ({MAX_FIT_COLUMNS}: "
+                "a full covariance has d² entries); choose the columns to fit with --columns"
             )
         need = fit_memory(self.n, self.d, k)
         if need > FIT_MEMORY_BYTES:

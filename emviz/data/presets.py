@@ -67,11 +67,9 @@ def _spread_means(rng, k, d, separation):
     means = np.empty((k, d))
     placed = 0
     while placed < k:
-        candidates = rng.uniform(-box / 2, box / 2, size=(64, d))
-        if placed:
-            far = (np.linalg.norm(candidates[:, None] - means[None, :placed], axis=-1) >= separation).all(axis=1)
-        else:
-            far = np.ones(len(candidates), dtype=bool)
+        candidates = rng.uniform(-box / 2, box / 2, size=(8, d))
+        gaps = ((candidates[:, None] - means[None, :placed]) ** 2).sum(axis=-1)
+        far = (gaps >= separation**2).all(axis=1)
         if far.any():
             means[placed] = candidates[np.argmax(far)]
             placed += 1
@@ -89,8 +87,8 @@ def generate(n: int = 500, k: int = 3, *, d: int = 2, separation: float = 3.0, s
     """
     n = _check_n(n)
     seed = check_seed(seed)
-    k = check_count(k, "k", MAX_COMPONENTS, _WHY_COMPONENTS)
-    d = check_count(d, "d", MAX_DIMENSIONS)
+    k = check_count(k, "the number of components", MAX_COMPONENTS, _WHY_COMPONENTS)
+    d = check_count(d, "the number of dimensions", MAX_DIMENSIONS)
     if not (0 <= separation <= MAX_SEPARATION):
         raise ValueError(
             f"separation must be a number from 0 to {MAX_SEPARATION:g} standard deviations "

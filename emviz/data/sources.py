@@ -58,4 +58,5 @@ def load(
 def _refuse(source, given: dict, applies_to: str) -> None:
     options = [option for option, value in given.items() if value is not None]
     if options:
-        raise DataError(f"{source}: {' and '.join(options)} applies to {applies_to}")
+        verb = "applies" if len(options) == 1 else "apply"
+        raise DataError(f"{source}: {' and '.join(options)} {verb} to {applies_to}")
