@@ -20,6 +20,7 @@ from emviz.numbers import format_for_spread, format_matrix
 from emviz.session import Settings, describe_state
 
 _PRESET_LIST = ", ".join(PRESETS)
+MAX_FRAME_MS = 655_350
 
 
 class EnvironmentFailure(Exception):
@@ -262,8 +263,27 @@ def fit_report(dataset: Dataset, settings: Settings, result: gmm.FitResult) -> d
         "converged": result.converged,
         "bic": result.bic,
         "aic": result.aic,
+        "collapsed": list(_collapsed(result)),
         "log_likelihood_history": [step.log_likelihood for step in result.history],
     }
+
+
+def _collapsed(result: gmm.FitResult) -> tuple:
+    """The components degenerate in the final mixture (on about one point, or at the regularisation floor)."""
+    return tuple(getattr(result, "collapsed", ()))
+
+
+def collapsed_line(collapsed) -> str:
+    """The warning the table prints for degenerate components, or "" when there are none."""
+    if not collapsed:
+        return ""
+    which = ", ".join(str(i) for i in collapsed)
+    noun = "component" if len(collapsed) == 1 else "components"
+    return (
+        f"collapsed: {noun} {which} sit on about one point or at the regularisation floor; "
+        "their parameters and the likelihood they add are not a fit of a cluster "
+        "(decrease k, or try another --seed or --init)"
+    )
 
 
 def _print_table(dataset: Dataset, settings: Settings, result: gmm.FitResult, out) -> None:
@@ -276,16 +296,18 @@ def _print_table(dataset: Dataset, settings: Settings, result: gmm.FitResult, ou
         file=out,
     )
     print(describe_state(result.history[-1], settings), file=out)
+    if _collapsed(result):
+        print(collapsed_line(_collapsed(result)), file=out)
     print(
         f"mean log-likelihood per point {result.log_likelihood:.6f}   BIC {result.bic:.2f}   AIC {result.aic:.2f}",
         file=out,
     )
     print(file=out)
-    for line in component_table(result.mixture):
+    for line in component_table(result.mixture, _collapsed(result)):
         print(line, file=out)
 
 
-def component_table(mixture: gmm.Mixture) -> list[str]:
+def component_table(mixture: gmm.Mixture, collapsed=()) -> list[str]:
     """One line per component: weight, mean and covariance, with digits for the spread, not the offset.
 
     Means get the digits that resolve the smallest standard deviation of any
@@ -301,7 +323,7 @@ def component_table(mixture: gmm.Mixture) -> list[str]:
     for i in range(mixture.k):
         own = variances[i][variances[i] > 0]
         rows.append((
-            str(i),
+            f"{i} (collapsed)" if i in collapsed else str(i),
             f"{mixture.weights[i]:.4f}",
             "[" + ", ".join(means[i * d:(i + 1) * d]) + "]",
             format_matrix(mixture.covariances[i], float(own.min()) if own.size else 0.0),
@@ -370,6 +392,9 @@ def _use_offscreen_qt():
 
 def run_render(argv) -> int:
     args = build_render_parser().parse_args(argv)
+    if args.frame_ms > MAX_FRAME_MS:
+        raise DataError(f"--frame-ms is at most {MAX_FRAME_MS} (a GIF frame's delay is stored in 16 bits of "
+                        f"hundredths of a second), got {args.frame_ms}")
     settings = _settings(args)
     size = _parse_size(args.size)
     dataset, table = _plane(args)

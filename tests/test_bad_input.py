@@ -73,6 +73,9 @@ CLI_CASES = {
     "one distinct point": (["fit", "same.csv", "-k", "2"],
                            "same.csv: k=2 components but the data have only 1 distinct points; decrease k"),
     "a negative data seed": (["fit", "article", "--data-seed", "-1"], "the data seed must be an integer >= 0, got -1"),
+    "a GIF frame longer than GIF can say": (["render", "article", "-o", "x.gif", "--frame-ms", "10000000000000"],
+                                            "--frame-ms is at most 655350 (a GIF frame's delay is stored in 16 bits "
+                                            "of hundredths of a second), got 10000000000000"),
     "an argparse error": (["fit", "article", "-k", "three"], "argument -k: invalid int value: 'three'"),
 }
 
