@@ -217,6 +217,7 @@ class Session:
         self._missing = ""
         self._evaluator: gmm.Evaluator | None = None
         self._evaluator_points: np.ndarray | None = None
+        self._bounds: dict[int, tuple] = {}  # id(snapshot) -> (snapshot, evaluator, Bound)
         self._undo: list[_Saved] = []
         self._redo: list[_Saved] = []
 
@@ -309,8 +310,16 @@ class Session:
         step = step or self.last
         if step is None:
             raise ValueError(self._missing or "no mixture yet")
+        evaluator = self._evaluator_now()
+        cached = self._bounds.get(id(step))
+        if cached is not None and cached[0] is step and cached[1] is evaluator:
+            return cached[2]  # a view asks again for every redraw of the same snapshot
         posterior = getattr(step, "posterior", None) or step.mixture
-        return evidence_bound(None, posterior, step.mixture, evaluator=self._evaluator_now())
+        bound = evidence_bound(None, posterior, step.mixture, evaluator=evaluator)
+        if len(self._bounds) > 64:
+            self._bounds.clear()
+        self._bounds[id(step)] = (step, evaluator, bound)
+        return bound
 
     def _evaluator_now(self) -> gmm.Evaluator:
         if self._evaluator_points is not self._points:
