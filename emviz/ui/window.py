@@ -27,6 +27,7 @@ from emviz.preset_policy import preset_name, preset_settings, settings_for_new_d
 from emviz.session import Session, Settings, describe_state
 from emviz.ui import palette
 from emviz.ui.canvas import MixtureCanvas
+from emviz.ui.interaction import Interaction
 from emviz.ui.controls import DataControls, ModelControls, RunControls
 from emviz.ui.likelihood import LikelihoodPlot
 from emviz.ui.params import ParameterTable
@@ -113,9 +114,15 @@ class MainWindow(QMainWindow):
         params_box = QGroupBox("Parameters (π, μ, Σ)")
         params_layout = QVBoxLayout(params_box)
         params_layout.addWidget(self.params)
+        self.interaction = Interaction(self)  # draw, erase, drag the start, half-steps, inspector, bound
+        inspector_box = QGroupBox("Why this colour (click a point)")
+        QVBoxLayout(inspector_box).addWidget(self.interaction.inspector)
+        bound_box = QGroupBox("The bound EM climbs")
+        QVBoxLayout(bound_box).addWidget(self.interaction.bound_view)
         side = QWidget()
         side_layout = QVBoxLayout(side)
-        for widget in (self.run_controls, self.model_controls, self.data_controls, params_box):
+        for widget in (self.run_controls, self.interaction.panel, self.model_controls, self.data_controls,
+                       params_box, inspector_box, bound_box):
             side_layout.addWidget(widget)
         side_layout.addStretch(1)
         scroll = QScrollArea()
@@ -190,10 +197,16 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ running
 
+    def _say_missing(self) -> bool:
+        """Tell what the data lack before a run can start; True when something is missing."""
+        if self.session.missing:
+            self.statusBar().showMessage(self.session.missing, 6000)
+        return bool(self.session.missing)
+
     @Slot()
     def step(self):
         """Exactly one EM iteration."""
-        if self.runner.running:
+        if self.runner.running or self._say_missing():
             return
         if self.session.finished:
             self._say_finished()
@@ -205,6 +218,8 @@ class MainWindow(QMainWindow):
     def run_or_pause(self):
         if self.runner.running:
             self.runner.pause()
+            return
+        if self._say_missing():
             return
         if self.session.finished:
             self._say_finished()
@@ -258,7 +273,8 @@ class MainWindow(QMainWindow):
         """Where the points come from: "csv", "preset" or "generated"."""
         if self._table is not None:
             return "csv"
-        return "preset" if preset_name(self.session.dataset) is not None else "generated"
+        dataset = self.session.dataset
+        return "preset" if dataset is not None and preset_name(dataset) is not None else "generated"
 
     def _apply(self, dataset: Dataset | None = None, settings: Settings | None = None, *, table=None) -> bool:
         """Stop, then switch data and/or settings; on bad input say why and keep everything as it was."""
@@ -417,9 +433,20 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ drawing
 
+    def show_data(self):
+        """Show the session's points (after loading or editing them) and what they are."""
+        self._show_dataset()
+
     def _show_dataset(self):
         dataset = self.session.dataset
         d = self.data_controls
+        if dataset is None:  # every point erased: an empty canvas to draw on
+            columns = self.session.columns
+            self.canvas.set_data(self.session.points, columns, equal_axes=d.equal_axes.isChecked())
+            d.info.setText("<b>No points</b>: draw some (Draw mode), or load data")
+            d.points.setEnabled(False)
+            d.data_seed.setEnabled(False)
+            return
         name = preset_name(dataset)
         with QSignalBlocker(d.preset):  # no preset shown for a file or generated data
             d.preset.setCurrentIndex(d.preset.findData(name) if name is not None else -1)
@@ -459,6 +486,9 @@ class MainWindow(QMainWindow):
         ``replay`` (the frames of 'emviz render') draws the curve only up to it.
         """
         history = self.session.history
+        if not history:  # too few points to fit: show the points and what is missing
+            self._show_missing()
+            return
         index = index % len(history)
         step = history[index]
         self.canvas.show_step(step, lambda rows: self.session.responsibilities(step, rows))
@@ -471,6 +501,22 @@ class MainWindow(QMainWindow):
         self.params.set_mixture(step.mixture)
         self.run_controls.show_history(index, len(history) - 1)
         self._show_status(step, replay=replay)
+        self.interaction.on_drawn(index)
+        self.frames_drawn += 1
+
+    def _show_missing(self):
+        missing = self.session.missing
+        self.canvas._ensure_components(0)  # no mixture yet: no ellipses, means or legend
+        self.canvas.means.setData([], [])
+        self.canvas.mean_halos.setData([], [])
+        self.likelihood.set_history(np.empty(0), np.empty(0))
+        self.params.setRowCount(0)
+        self.run_controls.show_history(0, 0)
+        for label in (self.status_iteration, self.status_ll, self.status_delta):
+            label.setText("")
+        self.status_state.setText(missing)
+        self.header.setText(f"<span>{missing}</span>")
+        self.interaction.on_drawn(-1)
         self.frames_drawn += 1
 
     @Slot(int)
