@@ -306,7 +306,11 @@ class Session:
         return self._evaluator_now().responsibilities(posterior, transposed=True, rows=rows)
 
     def bound(self, step: gmm.EMStep | None = None) -> Bound:
-        """log p(X | theta) = L(q, theta) + KL for ``step`` (the newest by default), per point."""
+        """log p(X | theta) = L(q, theta) + KL for ``step`` (the newest by default), per point.
+
+        Right after an E-step (and at every whole iteration) q is theta's own posterior,
+        so the bound is log p itself and nothing is computed; after an M-step it is.
+        """
         step = step or self.last
         if step is None:
             raise ValueError(self._missing or "no mixture yet")
@@ -315,6 +319,8 @@ class Session:
         if cached is not None and cached[0] is step and cached[1] is evaluator:
             return cached[2]  # a view asks again for every redraw of the same snapshot
         posterior = getattr(step, "posterior", None) or step.mixture
+        if posterior is step.mixture:  # q is theta's own posterior: L = log p and KL = 0 by definition
+            return Bound(step.log_likelihood, step.log_likelihood, 0.0)
         bound = evidence_bound(None, posterior, step.mixture, evaluator=evaluator)
         if len(self._bounds) > 64:
             self._bounds.clear()

@@ -284,7 +284,10 @@ def test_the_bound_closes_after_e_and_rises_after_m():
         assert after_m.log_likelihood - after_m.lower_bound == pytest.approx(after_m.gap, abs=1e-12)
         session.e_step()
         previous = session.bound()
-        assert abs(previous.gap) <= 1e-12 and previous.lower_bound == pytest.approx(previous.log_likelihood, abs=1e-12)
+        assert previous.gap == 0.0 and previous.lower_bound == previous.log_likelihood
+        computed = evidence_bound(session.points, session.last.mixture, session.last.mixture)
+        assert abs(computed.gap) <= 1e-12 and computed.lower_bound == pytest.approx(computed.log_likelihood, abs=1e-12)
+        assert computed.log_likelihood == pytest.approx(session.last.log_likelihood, abs=1e-12)
     assert after_m.gap > 0  # the M-steps did open it
 
 

@@ -216,6 +216,7 @@ class Interaction(QObject):
     def undo(self) -> None:
         self.window.runner.stop()
         if self.session.undo():
+            self.selected = None  # the indices may point at other points now
             self._done(True)
         else:
             self._say("Nothing to undo")
@@ -223,6 +224,7 @@ class Interaction(QObject):
     def redo(self) -> None:
         self.window.runner.stop()
         if self.session.redo():
+            self.selected = None
             self._done(True)
         else:
             self._say("Nothing to redo")
