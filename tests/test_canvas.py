@@ -96,3 +96,34 @@ def test_labels_of_coincident_means_do_not_overlap(canvas):
         centre = view.mapViewToScene(QPointF(*mean))
         marker = QRectF(centre.x() - 9, centre.y() - 9, 18, 18)
         assert not rect.intersects(marker)
+
+
+def test_the_point_layer_colours_what_it_shows_first_and_the_rest_on_sight(canvas):
+    """The colouring policy is the layer's: a new colouring colours the points on show at once."""
+    from emviz.ui.points import colouring
+
+    rng = np.random.default_rng(2)
+    points = rng.normal(size=(5000, 2))
+    canvas.set_data(points, ("x", "y"))
+    canvas.getPlotItem().getViewBox().setRange(xRange=(-0.3, 0.3), yRange=(-0.3, 0.3), padding=0)
+    canvas.grab()
+    shown = canvas.points.visible()
+    assert 0 < len(shown) < len(points) // 2
+    resp = rng.dirichlet([1, 1, 1], size=len(points)).T.copy()
+    asked = []
+
+    def responsibilities(rows):
+        asked.append(None if rows is None else len(rows))
+        return resp if rows is None else resp[:, rows]
+
+    canvas.points.set_colouring(colouring(responsibilities, hard=True))
+    assert asked == [len(shown)]  # only the points on show
+    expected = palette.point_colors(resp, hard=True)
+    np.testing.assert_array_equal(canvas.points.colors()[shown], expected[shown])
+    canvas.getPlotItem().getViewBox().setRange(xRange=(-3, 3), yRange=(-3, 3), padding=0)
+    canvas.grab()
+    now = canvas.points.visible()
+    np.testing.assert_array_equal(canvas.points.colors()[now], expected[now])
+    soft = colouring(responsibilities, hard=False)(None)
+    np.testing.assert_array_equal(soft, palette.point_colors(resp, hard=False))
+    assert len(np.unique(soft)) > len(np.unique(expected)) == 3
