@@ -127,3 +127,50 @@ def test_the_point_layer_colours_what_it_shows_first_and_the_rest_on_sight(canva
     soft = colouring(responsibilities, hard=False)(None)
     np.testing.assert_array_equal(soft, palette.point_colors(resp, hard=False))
     assert len(np.unique(soft)) > len(np.unique(expected)) == 3
+
+
+def _image(widget):
+    from emviz.ui.render import image_rgb
+
+    return image_rgb(widget.grab().toImage()).astype(float)
+
+
+@pytest.mark.parametrize("hard", [True, False])
+@pytest.mark.parametrize("n", [100, 1_000_000])
+def test_the_fit_stands_out_on_a_cloud_of_its_own_colour(canvas, n, hard):
+    """Along the 1-sigma ellipse, the curve differs from what lies beside it and from the cloud
+    beyond; the mean marker differs from its surroundings. Measured in CIELAB on the grab."""
+    from PySide6.QtCore import QPointF
+
+    from emviz.gmm import responsibilities
+    from emviz.ui.canvas import ellipse_points
+
+    mixture = Mixture(np.array([1.0]), np.zeros((1, 2)), np.array([[[1.0, 0.3], [0.3, 0.6]]]))
+    points = np.random.default_rng(3).multivariate_normal(mixture.means[0], mixture.covariances[0], n)
+    canvas.hard_labels = hard
+    canvas.set_data(points, ("x", "y"))
+    resp = responsibilities(points, mixture).T.copy()
+    canvas.show_step(EMStep(0, mixture, 0.0, float("nan"), False), lambda rows: resp if rows is None else resp[:, rows])
+    lab = cielab(_image(canvas).reshape(-1, 3)).reshape(canvas.height(), canvas.width(), 3)
+    view = canvas.getPlotItem().getViewBox()
+    curve = np.array([(p.x(), p.y()) for p in (view.mapViewToDevice(QPointF(x, y))
+                                               for x, y in ellipse_points(mixture.means[0], mixture.covariances[0], 1.0).T)])
+    centre = view.mapViewToDevice(QPointF(0.0, 0.0))
+    tangent = np.roll(curve, -1, axis=0) - np.roll(curve, 1, axis=0)
+    normal = np.stack([tangent[:, 1], -tangent[:, 0]], axis=1)
+    normal /= np.linalg.norm(normal, axis=1)[:, None]
+    normal *= np.sign(((curve - [centre.x(), centre.y()]) * normal).sum(axis=1))[:, None]  # outwards
+
+    def at(xy):
+        ij = np.floor(xy).astype(int)
+        return lab[ij[:, 1], ij[:, 0]]
+
+    line = at(curve[::4])
+    beside = at(curve[::4] + 3.5 * normal[::4])  # just outside the 3.5 px stroke
+    cloud = at(curve[::4] + 10 * normal[::4])  # the points beyond
+    delta = lambda a, b: np.median(np.sqrt(((a - b) ** 2).sum(axis=1)))  # noqa: E731
+    assert delta(line, beside) > 30, delta(line, beside)
+    assert delta(line, cloud) > 20, delta(line, cloud)
+    marker = lab[int(centre.y()), int(centre.x())]
+    ring = lab[int(centre.y()), int(centre.x()) + 11]
+    assert np.sqrt(((marker - ring) ** 2).sum()) > 40

@@ -84,6 +84,7 @@ class MixtureCanvas(pg.PlotWidget):
         self.legend.setParentItem(item)
         self._legend_layout = None
         self._ellipses: list[list[pg.PlotCurveItem]] = []
+        self._halos: list[list[pg.PlotCurveItem]] = []
         self._labels: list[pg.TextItem] = []
         self._mean_brushes: list = []
         self._truth: list[pg.PlotCurveItem] = []
@@ -141,22 +142,30 @@ class MixtureCanvas(pg.PlotWidget):
     def _ensure_components(self, k: int):
         if len(self._ellipses) == k:
             return
-        for curves in self._ellipses:
+        for curves in self._ellipses + self._halos:
             for curve in curves:
                 self.removeItem(curve)
         for label in self._labels:
             self.removeItem(label)
         self.legend.clear()
-        self._ellipses, self._labels = [], []
+        self._ellipses, self._halos, self._labels = [], [], []
         # built once per k and reused: pyqtgraph caches symbol pixmaps per pen and brush
         self._mean_brushes = [pg.mkBrush(palette.qcolor(i)) for i in range(k)]
 
         for i in range(k):
             color = palette.qcolor(i)
-            curves = []
+            curves, halos = [], []
             for level, width, style in zip(
                 self.LEVELS, (3.5, 2.5, 1.5), (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
             ):
+                # a white band under each curve: the curve stays visible on a cloud of its own
+                # colour, and on white nothing changes; under every curve, so crossings stay clean
+                halo_pen = QPen(palette.HALO, width + 4.0)
+                halo_pen.setCosmetic(True)
+                halo = pg.PlotCurveItem(pen=halo_pen, antialias=True)
+                halo.setZValue(9)
+                self.addItem(halo, ignoreBounds=True)
+                halos.append(halo)
                 pen = QPen(color, width, style)
                 pen.setCosmetic(True)
                 curve = pg.PlotCurveItem(pen=pen, antialias=True)
@@ -164,6 +173,7 @@ class MixtureCanvas(pg.PlotWidget):
                 self.addItem(curve, ignoreBounds=True)
                 curves.append(curve)
             self._ellipses.append(curves)
+            self._halos.append(halos)
             label = MeanLabel(str(i + 1), color=palette.INK, border=pg.mkPen(color, width=2),
                               fill=pg.mkBrush(255, 255, 255, 230))
             label_font = QFont()
@@ -188,12 +198,14 @@ class MixtureCanvas(pg.PlotWidget):
         self.points.set_colouring(colouring(responsibilities, hard=self.hard_labels))
         for i in range(mixture.k):
             mean, cov = mixture.means[i], mixture.covariances[i]
-            for level, curve in zip(self.LEVELS, self._ellipses[i]):
+            for level, curve, halo in zip(self.LEVELS, self._ellipses[i], self._halos[i]):
                 if level > 2 and not self.show_third_ellipse:
                     curve.setData([], [])
+                    halo.setData([], [])
                     continue
                 xy = ellipse_points(mean, cov, level)
                 curve.setData(xy[0], xy[1])
+                halo.setData(xy[0], xy[1])
             self._labels[i].setPos(float(mean[0]), float(mean[1]))
             text = f"{i + 1}   π = {mixture.weights[i]:.3f}"
             label = self.legend.items[i][1]

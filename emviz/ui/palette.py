@@ -39,6 +39,7 @@ DISTINCT = len(_HEX)
 INK = QColor("#202020")
 BACKGROUND = QColor("#FFFFFF")
 GRID = QColor("#D8D8D8")
+HALO = QColor(255, 255, 255, 235)  # the band under each ellipse
 
 
 def rgb(k: int) -> np.ndarray:

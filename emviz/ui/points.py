@@ -94,6 +94,7 @@ class PointCloud(pg.GraphicsObject):
         self._rect = QRectF()
         self.radius = 3.0
         self.outline = True
+        self.lighten = 0.0
         self._layout_key = None
         self._layout = None
 
@@ -108,6 +109,8 @@ class PointCloud(pg.GraphicsObject):
         n = len(self._x)
         self.radius = 4.0 if n <= 2_000 else 3.0 if n <= 20_000 else 2.0 if n <= 200_000 else 1.2
         self.outline = n <= 20_000
+        # a dense cloud is drawn lighter, so the ellipses and means on it (in the same colours) stand out
+        self.lighten = 0.0 if n <= 20_000 else 0.3 if n <= 200_000 else 0.45
         if n:
             x0, x1, y0, y1 = self._x.min(), self._x.max(), self._y.min(), self._y.max()
             self._rect = QRectF(x0, y0, max(x1 - x0, 1e-12), max(y1 - y0, 1e-12))
@@ -202,6 +205,15 @@ class PointCloud(pg.GraphicsObject):
                 channel = (argb >> np.uint32(shift)) & np.uint32(0xFF)
                 dark |= ((channel * np.uint32(55)) // np.uint32(100)) << np.uint32(shift)
             pixels[covered] = np.where(ring, dark[owner], argb[owner])
+        if self.lighten:
+            shown_pixels = pixels[covered]
+            light = shown_pixels & np.uint32(0xFF000000)
+            keep = np.uint32(round(256 * (1 - self.lighten)))
+            for shift in (16, 8, 0):
+                channel = (shown_pixels >> np.uint32(shift)) & np.uint32(0xFF)
+                channel = np.uint32(255) - (((np.uint32(255) - channel) * keep) >> np.uint32(8))
+                light |= channel << np.uint32(shift)
+            pixels[covered] = light
         image = QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
         inverse, invertible = t.inverted()
         if not invertible:
