@@ -187,6 +187,7 @@ def build_render_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--show-truth", action="store_true", help="draw the 2σ ellipses of the mixture a preset was drawn from"
     )
+    parser.add_argument("--density", action="store_true", help="shade the fitted mixture's log-density under the points")
     return parser
 
 
@@ -414,6 +415,7 @@ def run_render(argv) -> int:
             hard_labels=args.hard_labels,
             three_sigma=args.three_sigma,
             show_truth=args.show_truth,
+            density=args.density,
             iteration=args.iteration,
         )
     _emit(f"wrote {args.output} ({frames} frame{'s' if frames != 1 else ''})\n")

@@ -166,7 +166,7 @@ def test_the_fit_stands_out_on_a_cloud_of_its_own_colour(canvas, n, hard):
         return lab[ij[:, 1], ij[:, 0]]
 
     line = at(curve[::4])
-    beside = at(curve[::4] + 3.5 * normal[::4])  # just outside the 3.5 px stroke
+    beside = at(curve[::4] + 3 * normal[::4])  # just outside the 3.5 px stroke, on its halo
     cloud = at(curve[::4] + 10 * normal[::4])  # the points beyond
     delta = lambda a, b: np.median(np.sqrt(((a - b) ** 2).sum(axis=1)))  # noqa: E731
     assert delta(line, beside) > 30, delta(line, beside)
@@ -174,3 +174,72 @@ def test_the_fit_stands_out_on_a_cloud_of_its_own_colour(canvas, n, hard):
     marker = lab[int(centre.y()), int(centre.x())]
     ring = lab[int(centre.y()), int(centre.x()) + 11]
     assert np.sqrt(((marker - ring) ** 2).sum()) > 40
+
+
+def test_log_density_is_the_mixtures():
+    from scipy.stats import multivariate_normal
+
+    from emviz.ui.density import log_density
+
+    mixture = Mixture(np.array([0.2, 0.5, 0.3]), np.array([[0.0, 0.0], [3.0, 1.0], [1e3, -2e3]]),
+                      np.array([[[1.0, 0.9], [0.9, 1.0]], [[0.5, 0.0], [0.0, 2.0]], [[1e-4, 0.0], [0.0, 1e-6]]]))
+    xy = np.random.default_rng(4).normal(size=(500, 2)) * 3
+    xy[:5] = mixture.means[2] + [[0, 0], [1e-3, 0], [0, 1e-3], [1e-2, 1e-3], [-1e-2, 0]]
+    expected = np.log(sum(w * multivariate_normal(m, c).pdf(xy)
+                          for w, m, c in zip(mixture.weights, mixture.means, mixture.covariances)))
+    got = log_density(mixture, xy[:, 0], xy[:, 1])
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=1e-10)
+    assert np.all(np.isfinite(got))  # far in the tails too, where the densities underflow to 0
+
+
+@pytest.mark.parametrize("view", ["fit", "pan"])
+def test_the_density_shade_peaks_at_the_mean(canvas, view):
+    """k = 1: the darkest shade, located in the grab, is at the mean's pixel; it follows the step."""
+    from PySide6.QtCore import QPointF
+
+    points = np.random.default_rng(5).normal(size=(300, 2)) * [2.0, 1.0]
+    mixture = _mixture([[0.7, -0.4]], scale=0.5)
+    _show(canvas, points, mixture)
+    assert not canvas.show_density
+    canvas.set_show_density(True)
+    box = canvas.getPlotItem().getViewBox()
+    if view == "pan":
+        shown = box.viewRect()
+        box.setRange(xRange=(shown.left() + 1.5, shown.right() + 1.5), yRange=(shown.top() - 0.8, shown.bottom() - 0.8),
+                     padding=0)
+    canvas.grab()
+    # look at the shade alone: everything else on the canvas hidden
+    others = [canvas.points, canvas.means, canvas.mean_halos, *canvas._labels,
+              *[c for curves in canvas._ellipses + canvas._halos for c in curves]]
+    for item in others:
+        item.setVisible(False)
+    canvas.getPlotItem().showGrid(x=False, y=False)  # the grid lines show through the shade
+    def darkest():
+        """The darkest shade inside the view, and the centre of the pixels that have it."""
+        darkness = 765 - _image(canvas).sum(axis=2)
+        left, top = box.mapToDevice(box.boundingRect().topLeft()).toTuple()
+        right, bottom = box.mapToDevice(box.boundingRect().bottomRight()).toTuple()
+        inside = np.zeros_like(darkness, dtype=bool)
+        # off the axes and their ticks, which point 5 px into the view when the grid is off
+        inside[int(top) + 8: int(bottom) - 7, int(left) + 8: int(right) - 7] = True
+        darkness[~inside] = 0
+        ys, xs = np.nonzero(darkness >= darkness.max() - 2)
+        return darkness.max(), xs.mean() + 0.5, ys.mean() + 0.5
+
+    peak, x, y = darkest()
+    assert peak > 200  # it is drawn: the peak is a strong shade
+    centre = box.mapViewToDevice(QPointF(0.7, -0.4))
+    assert abs(x - centre.x()) <= 2 and abs(y - centre.y()) <= 2
+    # live: the next step moves it
+    for item in others:
+        item.setVisible(True)
+    moved = _mixture([[-1.0, 0.5]], scale=0.5)
+    canvas.show_step(EMStep(1, moved, 0.0, 0.0, False), lambda rows: np.ones((1, 300 if rows is None else len(rows))))
+    for item in others:
+        item.setVisible(False)
+    _, x, y = darkest()
+    centre = box.mapViewToDevice(QPointF(-1.0, 0.5))
+    assert abs(x - centre.x()) <= 2 and abs(y - centre.y()) <= 2
+    canvas.set_show_density(False)
+    assert darkest()[0] == 0  # off again: nothing left in the view

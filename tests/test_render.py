@@ -169,3 +169,14 @@ def test_a_start_that_cannot_be_made_is_one_line_from_render(qapp, capsys, tmp_p
     path.write_text("a,b\n1,1\n1,1\n2,2\n2,2\n")
     code, _, err = run(capsys, "render", str(path), "-o", str(tmp_path / "d.png"))
     assert code == 2 and err == f"emviz: error: {path}: k=3 components but the data have only 2 distinct points; decrease k\n"
+
+
+def test_render_density_shades_the_fitted_mixture(qapp, capsys, tmp_path):
+    plain, shaded = tmp_path / "plain.png", tmp_path / "shaded.png"
+    common = ["render", "article", "--size", "1100x700"]
+    assert run(capsys, *common, "-o", str(plain))[0] == 0
+    assert run(capsys, *common, "--density", "-o", str(shaded))[0] == 0
+    a, b = (np.asarray(Image.open(p).convert("RGB")).astype(int) for p in (plain, shaded))
+    slate = lambda img: ((img[..., 2] - img[..., 0] > 25) & (img.sum(axis=2) > 300)  # noqa: E731
+                         & (np.abs(img[..., 1] - (img[..., 0] + img[..., 2]) / 2) < 20)).sum()
+    assert slate(b) > slate(a) + 20_000  # a bluish-grey shade around the three components

@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QFont, QPen
 
 from emviz.gmm import EMStep, Mixture
 from emviz.ui import palette
+from emviz.ui.density import DensityLayer
 from emviz.ui.points import PointCloud, colouring
 
 ELLIPSE_SEGMENTS = 120
@@ -66,6 +67,12 @@ class MixtureCanvas(pg.PlotWidget):
         item.setMenuEnabled(False)
         self.points = PointCloud()
         self.addItem(self.points)
+        # off until asked for; ignoreBounds: the shade covers the view and must not widen it
+        self.density = DensityLayer()
+        self.addItem(self.density, ignoreBounds=True)
+        view = item.getViewBox()
+        view.sigRangeChanged.connect(self.density.refresh)
+        view.sigResized.connect(self.density.refresh)
         # each mean: a white disc with a dark rim under a dot of the component's colour,
         # visible on its own cloud of points and on white alike
         self.mean_halos = pg.ScatterPlotItem(
@@ -119,6 +126,14 @@ class MixtureCanvas(pg.PlotWidget):
         self.getPlotItem().getViewBox().setAspectLocked(bool(on), ratio=1.0)
         self.fit_view()
 
+    def set_show_density(self, on: bool):
+        """Shade the mixture's log-density under the points (it follows every step drawn)."""
+        self.density.set_shown(on)
+
+    @property
+    def show_density(self) -> bool:
+        return self.density.isVisible()
+
     def set_show_truth(self, on: bool):
         self.show_truth = bool(on)
         self._draw_truth()
@@ -160,7 +175,7 @@ class MixtureCanvas(pg.PlotWidget):
             ):
                 # a white band under each curve: the curve stays visible on a cloud of its own
                 # colour, and on white nothing changes; under every curve, so crossings stay clean
-                halo_pen = QPen(palette.HALO, width + 4.0)
+                halo_pen = QPen(palette.HALO, width + 3.0)
                 halo_pen.setCosmetic(True)
                 halo = pg.PlotCurveItem(pen=halo_pen, antialias=True)
                 halo.setZValue(9)
@@ -196,6 +211,7 @@ class MixtureCanvas(pg.PlotWidget):
         mixture = step.mixture
         self._ensure_components(mixture.k)
         self.points.set_colouring(colouring(responsibilities, hard=self.hard_labels))
+        self.density.set_mixture(mixture)
         for i in range(mixture.k):
             mean, cov = mixture.means[i], mixture.covariances[i]
             for level, curve, halo in zip(self.LEVELS, self._ellipses[i], self._halos[i]):

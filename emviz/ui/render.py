@@ -48,6 +48,7 @@ def drawn_window(
     hard_labels: bool = False,
     three_sigma: bool = False,
     show_truth: bool = False,
+    density: bool = False,
     iteration: int | None = None,
 ):
     """The window, off screen, with the fit run to its end (or to ``iteration``) and drawn.
@@ -62,6 +63,7 @@ def drawn_window(
     window.run_controls.hard_labels.setChecked(hard_labels)
     window.run_controls.third_ellipse.setChecked(three_sigma)
     window.data_controls.show_truth.setChecked(show_truth)
+    window.canvas.set_show_density(density)
     try:
         for step in window.session.steps:
             window.session.append(step)
@@ -89,6 +91,7 @@ def render(
     hard_labels: bool = False,
     three_sigma: bool = False,
     show_truth: bool = False,
+    density: bool = False,
     iteration: int | None = None,
 ) -> int:
     """Fit and draw as the window does; return the number of frames written.
@@ -110,7 +113,7 @@ def render(
         raise DataError(f"--frame-ms must be at least 20 (GIF viewers slow faster frames down), got {frame_ms}")
     if iteration is not None and (suffix != ".png" or iteration < 0):
         raise DataError("--iteration takes a number >= 0 and draws one .png")
-    display = dict(hard_labels=hard_labels, three_sigma=three_sigma, show_truth=show_truth)
+    display = dict(hard_labels=hard_labels, three_sigma=three_sigma, show_truth=show_truth, density=density)
     with drawn_window(dataset, settings, table=table, size=size, iteration=iteration, **display) as window:
         if suffix == ".png":
             if not window.grab().save(str(output)):
