@@ -153,8 +153,8 @@ def test_the_fit_stands_out_on_a_cloud_of_its_own_colour(canvas, n, hard):
     canvas.show_step(EMStep(0, mixture, 0.0, float("nan"), False), lambda rows: resp if rows is None else resp[:, rows])
     lab = cielab(_image(canvas).reshape(-1, 3)).reshape(canvas.height(), canvas.width(), 3)
     view = canvas.getPlotItem().getViewBox()
-    curve = np.array([(p.x(), p.y()) for p in (view.mapViewToDevice(QPointF(x, y))
-                                               for x, y in ellipse_points(mixture.means[0], mixture.covariances[0], 1.0).T)])
+    one_sigma = ellipse_points(mixture.means[0], mixture.covariances[0], 1.0).T
+    curve = np.array([(p.x(), p.y()) for p in (view.mapViewToDevice(QPointF(x, y)) for x, y in one_sigma)])
     centre = view.mapViewToDevice(QPointF(0.0, 0.0))
     tangent = np.roll(curve, -1, axis=0) - np.roll(curve, 1, axis=0)
     normal = np.stack([tangent[:, 1], -tangent[:, 0]], axis=1)

@@ -234,3 +234,34 @@ if __name__ == "__main__":  # the child process of test_geometry_at_device_pixel
         case, size, view = spec.split(":")
         out.append((case, measure(case, tuple(int(v) for v in size.split("x")), view)))
     print(json.dumps(out))
+
+
+def test_the_true_mixture_overlay_sits_on_its_coordinates(qtbot):
+    """The dashed 2-sigma ellipse of a true mixture with semi-axes 2 and 1 touches the rectangle's
+    sides; located in the grab (its grey pixels), its extremes are where the view maps them."""
+    from emviz.gmm import Mixture
+    from emviz.ui.canvas import MixtureCanvas
+
+    canvas = MixtureCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(900, 560)
+    canvas.show()
+    truth = Mixture(np.array([1.0]), np.zeros((1, 2)), np.diag([1.0, 0.25])[None])
+    canvas.set_data(CORNERS, ("x", "y"), true_mixture=truth)
+    canvas.set_show_truth(True)
+    canvas.points.set_colors(np.full(len(CORNERS), 0xFF0072B2, dtype=np.uint32))  # rims far from grey
+    rgb, dpr = grab(canvas)
+    left, top, right, bottom = view_rect(canvas, canvas, dpr)
+    grey = np.abs(rgb - 60).sum(axis=2) <= 40
+    inside = np.zeros_like(grey)
+    inside[int(top) + 8: int(bottom) - 7, int(left) + 8: int(right) - 7] = True  # off the axes and ticks
+    ys, xs = np.nonzero(grey & inside)
+    assert len(xs) > 200  # the dashed curve is drawn
+    half = 2 * dpr / 2  # the pen is 2 px wide
+    (lx, ty), = to_image(canvas, canvas, [[-2.0, 1.0]], dpr)
+    (rx, by), = to_image(canvas, canvas, [[2.0, -1.0]], dpr)
+    assert abs(xs.min() + half - lx) <= TOLERANCE and abs(xs.max() + 1 - half - rx) <= TOLERANCE
+    assert abs(ys.min() + half - ty) <= TOLERANCE and abs(ys.max() + 1 - half - by) <= TOLERANCE
+    found, _ = components(rgb, (0, 114, 178))
+    dots = disks(found, 2 * canvas.points.radius * dpr + 1)
+    assert nearest_errors(to_image(canvas, canvas, CORNERS, dpr), dots).max() <= TOLERANCE

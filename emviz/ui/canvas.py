@@ -163,6 +163,8 @@ class MixtureCanvas(pg.PlotWidget):
         for label in self._labels:
             self.removeItem(label)
         self.legend.clear()
+        # many components: a smaller legend, so its rows above the plot leave the plot most of the height
+        self.legend.opts["labelTextSize"] = "13pt" if k <= 8 else "11pt"
         self._ellipses, self._halos, self._labels = [], [], []
         # built once per k and reused: pyqtgraph caches symbol pixmaps per pen and brush
         self._mean_brushes = [pg.mkBrush(palette.qcolor(i)) for i in range(k)]
@@ -198,8 +200,13 @@ class MixtureCanvas(pg.PlotWidget):
             label.setZValue(25)
             self.addItem(label, ignoreBounds=True)
             self._labels.append(label)
-            swatch = pg.ScatterPlotItem(size=14, symbol="o", brush=pg.mkBrush(color), pen=pg.mkPen("w", width=1.5))
+            swatch = pg.ScatterPlotItem(size=14 if k <= 8 else 11, symbol="o", brush=pg.mkBrush(color),
+                                        pen=pg.mkPen("w", width=1.5))
             self.legend.addItem(swatch, f"{i + 1}")
+        if k == 0:  # no mixture (an empty canvas): no shade of an old one, no room kept for a legend
+            self.density.set_mixture(None)
+            self._label_means = np.empty((0, 2))
+            self._layout_legend()
 
     def show_step(self, step: EMStep, responsibilities):
         """Draw one snapshot: points, ellipses, means, labels and legend.
@@ -246,7 +253,8 @@ class MixtureCanvas(pg.PlotWidget):
         left = item.getAxis("left").width()
         if entries:
             # the text's own width: a LabelItem's width() follows a new text only later
-            widest = max(sample.boundingRect().width() + label.item.boundingRect().width() for sample, label in entries) + 12
+            widest = 12 + max(sample.boundingRect().width() + label.item.boundingRect().width()
+                              for sample, label in entries)
             columns = max(1, min(len(entries), int((self.width() - left - 10) // widest)))
         else:
             columns = 1

@@ -54,6 +54,9 @@ class DensityLayer(pg.ImageItem):
 
     def set_mixture(self, mixture: Mixture | None) -> None:
         self._mixture = mixture
+        if mixture is None:
+            self._key = None
+            self.clear()
         self.refresh()
 
     def set_shown(self, on: bool) -> None:
