@@ -110,17 +110,29 @@ def test_run_reaches_convergence_and_says_so(qtbot, window):
     assert window.likelihood.current_line.value() == 42
 
 
-def test_run_after_convergence_does_nothing_harmful(qtbot, window):
+def test_after_convergence_the_run_buttons_look_disabled_and_keys_say_why(qtbot, window):
     window.run_controls.speed.setValue(MAX_SPEED)
     window.run_controls.run.click()
     wait_finished(qtbot, window)
     history = list(window.session.history)
-    window.run_controls.run.click()
-    window.run_controls.step.click()
-    qtbot.wait(100)
-    assert not window.runner.running
-    assert window.session.history == history
-    assert "Reset, or change a setting, to run again" in window.statusBar().currentMessage()
+    r = window.run_controls
+    assert not r.run.isEnabled() and not r.step.isEnabled() and r.reset.isEnabled()
+    assert "Lower the tolerance to carry on" in r.run.toolTip()
+    qtbot.keyClick(window.plots_panel, Qt.Key.Key_Space)
+    assert not window.runner.running and window.session.history == history
+    message = ("EM converged after 42 iterations (|Δ| < 1e-07). Lower the tolerance to carry on, "
+               "or Reset to run it again")
+    # seen where the user looks: above the plots, while the status bar keeps the state
+    assert window.notice.isVisible() and window.notice.text() == message
+    assert window.notice.geometry().bottom() < window.canvas.mapTo(window.plots_panel, window.canvas.rect().topLeft()).y()
+    assert window.status_state.isVisible() and window.status_state.text().startswith("converged after 42")
+    qtbot.keyClick(window.plots_panel, Qt.Key.Key_Right)
+    assert window.session.history == history and window.notice.text() == message
+    r.reset.click()
+    assert r.run.isEnabled() and r.step.isEnabled() and not r.reset.isEnabled()
+    assert "already at iteration 0" in r.reset.toolTip()
+    qtbot.keyClick(window.plots_panel, Qt.Key.Key_R)
+    assert window.notice.text() == "Already at iteration 0, the start: nothing to reset"
 
 
 def test_history_slider_looks_back_at_any_iteration(qtbot, window):
@@ -253,8 +265,8 @@ def test_open_a_good_csv(qtbot, window, tmp_path, monkeypatch):
     assert window.data_controls.preset.currentIndex() == -1
     assert window.data_controls.preset.placeholderText() == "(your own data)"
     assert "dropped 1 row" in window.data_controls.info.text()
-    assert "3 numeric columns: showing a and b" in window.statusBar().currentMessage()
-    assert "line 5, column 'a': empty" in window.statusBar().currentMessage()
+    assert "3 numeric columns: showing a and b" in window.notice.text() and window.notice.isVisible()
+    assert "line 5, column 'a': empty" in window.notice.text()
     assert window.data_controls.x_column.isVisibleTo(window)
     assert not window.data_controls.equal_axes.isChecked()  # columns of a file may be in different units
     assert window.canvas.getPlotItem().getAxis("bottom").labelText == "a"

@@ -1,4 +1,9 @@
-"""The control panel: Data, Model and Run groups. Widgets only; the window wires them."""
+"""The control panel: Data, Model and Run groups. Widgets only; the window wires them.
+
+Boxes and sliders take the mouse wheel only when they have the keyboard focus: a
+wheel notch while scrolling the side panel past them scrolls the panel, instead of
+changing the covariance type and throwing the run away.
+"""
 
 from __future__ import annotations
 
@@ -39,8 +44,46 @@ TOLERANCES = ["1e-3", "1e-4", "1e-5", "1e-6", "1e-7", "1e-8", "1e-10"]
 SPEEDS = [1, 2, 5, 10, 30, 0]
 
 
+class _WheelWithFocusOnly:
+    """Mix-in: a wheel event is for the widget only while it has the focus; otherwise the
+    event is ignored and goes on to the parent (the scrolling side panel)."""
+
+    def _wheel_policy(self):
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # not WheelFocus: the wheel gives no focus
+
+    def wheelEvent(self, event):
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()
+
+
+class ComboBox(_WheelWithFocusOnly, QComboBox):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._wheel_policy()
+
+
+class SpinBox(_WheelWithFocusOnly, QSpinBox):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._wheel_policy()
+
+
+class DoubleSpinBox(_WheelWithFocusOnly, QDoubleSpinBox):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._wheel_policy()
+
+
+class Slider(_WheelWithFocusOnly, QSlider):
+    def __init__(self, orientation, parent=None):
+        super().__init__(orientation, parent)
+        self._wheel_policy()
+
+
 def _combo(items: dict, tip: str) -> QComboBox:
-    box = QComboBox()
+    box = ComboBox()
     for key, label in items.items():
         box.addItem(label, key)
     box.setToolTip(tip)
@@ -48,7 +91,7 @@ def _combo(items: dict, tip: str) -> QComboBox:
 
 
 def _spin(low, high, value, tip, step=1) -> QSpinBox:
-    box = QSpinBox()
+    box = SpinBox()
     box.setRange(low, high)
     box.setValue(value)
     box.setSingleStep(step)
@@ -70,7 +113,7 @@ class DataControls(QGroupBox):
     def __init__(self, parent=None):
         super().__init__("Data", parent)
         form = QFormLayout()
-        self.preset = QComboBox()
+        self.preset = ComboBox()
         for name, preset in PRESETS.items():
             self.preset.addItem(name, name)
             self.preset.setItemData(self.preset.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole)
@@ -83,7 +126,7 @@ class DataControls(QGroupBox):
         form.addRow("Data seed", self.data_seed)
         self.true_k = _spin(1, 12, 3, "Number of components of the generated mixture")
         form.addRow("True k", self.true_k)
-        self.separation = QDoubleSpinBox()
+        self.separation = DoubleSpinBox()
         self.separation.setRange(0.0, 20.0)
         self.separation.setSingleStep(0.5)
         self.separation.setValue(3.0)
@@ -100,9 +143,9 @@ class DataControls(QGroupBox):
         buttons.addWidget(self.generate)
         buttons.addWidget(self.open_csv)
         form.addRow(buttons)
-        self.x_column = QComboBox()
+        self.x_column = ComboBox()
         self.x_column.setToolTip("The column drawn (and fitted) along the horizontal axis")
-        self.y_column = QComboBox()
+        self.y_column = ComboBox()
         self.y_column.setToolTip("The column drawn (and fitted) along the vertical axis")
         self.x_label, self.y_label = QLabel("X column"), QLabel("Y column")
         form.addRow(self.x_label, self.x_column)
@@ -157,9 +200,13 @@ class ModelControls(QGroupBox):
         form.addRow("Initialisation", self.init)
         self.seed = _spin(0, 2**31 - 1, 0, "Seed of the initialisation: same seed, same start")
         form.addRow("Seed", self.seed)
-        self.tol = QComboBox()
+        self.tol = ComboBox()
         self.tol.setEditable(True)
         self.tol.addItems(TOLERANCES)
+        # the list offers values; what is typed is taken as typed (no completion to a listed
+        # value: '1e-1' must not become 1e-10), and Enter does not add it to the list
+        self.tol.setCompleter(None)
+        self.tol.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         validator = QDoubleValidator(0.0, 1.0, 15)
         validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
         self.tol.setValidator(validator)
@@ -205,23 +252,23 @@ class RunControls(QGroupBox):
         layout = QVBoxLayout()
         buttons = QGridLayout()
         self.step = QPushButton("Step ▸")
-        self.step.setToolTip("One EM iteration: an E-step and an M-step (Right arrow)")
+        self.step.setToolTip(self.STEP_TIP)
         self.run = QPushButton("Run ▶")
-        self.run.setToolTip("Iterate until converged, from where you are (Space; Space again pauses)")
+        self.run.setToolTip(self.RUN_TIP)
         self.reset = QPushButton("Reset ⟲")
-        self.reset.setToolTip("Back to iteration 0 with the same start (R)")
+        self.reset.setToolTip(self.RESET_TIP)
         for column, button in enumerate((self.step, self.run, self.reset)):
             button.setMinimumHeight(34)
             buttons.addWidget(button, 0, column)
         layout.addLayout(buttons)
         speed_row = QHBoxLayout()
         speed_row.addWidget(QLabel("Speed"))
-        self.speed = QSlider(Qt.Orientation.Horizontal)
+        self.speed = Slider(Qt.Orientation.Horizontal)
         self.speed.setRange(0, len(SPEEDS) - 1)
         self.speed.setValue(2)
         self.speed.setPageStep(1)
         self.speed.setTickPosition(QSlider.TickPosition.TicksBelow)
-        self.speed.setToolTip("Iterations per second while running: from 1 to as fast as EM goes")
+        self.speed.setToolTip("Iterations per second while running: from 1 to as fast as EM goes (+ and −)")
         self.speed_label = QLabel()
         self.speed_label.setMinimumWidth(60)
         speed_row.addWidget(self.speed, 1)
@@ -229,11 +276,12 @@ class RunControls(QGroupBox):
         layout.addLayout(speed_row)
         history_row = QHBoxLayout()
         history_row.addWidget(QLabel("History"))
-        self.history = QSlider(Qt.Orientation.Horizontal)
+        self.history = Slider(Qt.Orientation.Horizontal)
         self.history.setRange(0, 0)
         self.history.setPageStep(1)
         self.history.setToolTip(
-            "Look back at any earlier iteration (when EM is not running); Step and Run carry on from the newest"
+            "Look back at any earlier iteration (when EM is not running; Left and Right arrows, Home, End); "
+            "Step and Run carry on from the newest"
         )
         self.history_label = QLabel("0 / 0")
         self.history_label.setMinimumWidth(self.history_label.fontMetrics().horizontalAdvance("100000 / 100000"))
@@ -243,13 +291,19 @@ class RunControls(QGroupBox):
         toggles = QHBoxLayout()
         self.hard_labels = QCheckBox("Hard labels")
         self.hard_labels.setToolTip(
-            "Colour each point by its most likely component instead of blending the colours by responsibility"
+            "Colour each point by its most likely component instead of blending the colours by responsibility (H)"
         )
         self.third_ellipse = QCheckBox("3σ ellipses")
         self.third_ellipse.setToolTip("Also draw the 3 standard deviation ellipse of each component (dotted)")
         toggles.addWidget(self.hard_labels)
         toggles.addWidget(self.third_ellipse)
         layout.addLayout(toggles)
+        self.zoom_curve = QCheckBox("Curve: zoom on the later iterations")
+        self.zoom_curve.setToolTip(
+            "Fit the log-likelihood axis to the later half of the iterations; earlier ones below it "
+            "are marked on the bottom edge (Z)"
+        )
+        layout.addWidget(self.zoom_curve)
         self.setLayout(layout)
         self.speed.valueChanged.connect(self._show_speed)
         self._show_speed(self.speed.value())
@@ -263,13 +317,24 @@ class RunControls(QGroupBox):
         rate = SPEEDS[position]
         self.speed_label.setText(f"{rate} it/s" if rate else "max")
 
-    def set_running(self, running: bool):
+    STEP_TIP = "One EM iteration: an E-step and an M-step (Right arrow)"
+    RUN_TIP = "Iterate until converged, from where you are (Space; Space again pauses)"
+    RESET_TIP = "Back to iteration 0 with the same start (R)"
+
+    def show_actions(self, running: bool, *, cannot_step: str = "", cannot_run: str = "", cannot_reset: str = ""):
+        """Enable what can act now; a button that cannot says why in its tooltip.
+
+        ``cannot_*`` is the reason a button cannot act ("" when it can).
+        """
         self.run.setText("Pause ❚❚" if running else "Run ▶")
-        self.run.setToolTip(
-            "Pause after the current iteration (Space)" if running
-            else "Iterate until converged, from where you are (Space; Space again pauses)"
-        )
-        self.step.setEnabled(not running)
+        for button, why, tip in (
+            (self.step, cannot_step, self.STEP_TIP),
+            (self.run, "" if running else cannot_run, "Pause after the current iteration (Space)" if running
+             else self.RUN_TIP),
+            (self.reset, cannot_reset, self.RESET_TIP),
+        ):
+            button.setEnabled(not why)
+            button.setToolTip(f"{tip}. Not now: {why}" if why else tip)
         self.history.setEnabled(not running)
 
     def show_history(self, shown: int, newest: int):

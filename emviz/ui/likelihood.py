@@ -1,6 +1,15 @@
-"""The log-likelihood curve: mean log-likelihood per point against iteration, growing live."""
+"""The log-likelihood curve: mean log-likelihood per point against iteration, growing live.
+
+Every iteration from 0 on is on the plot. A random start can begin far below where
+EM ends (the article's start is at −191.7, its end at −4.05), which flattens the
+rise that matters; *zoom on the end* fits the y axis to the later iterations
+instead and shows the ones it leaves out as marks on the bottom edge, with a
+note saying how many and how low.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -8,6 +17,30 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 
 from emviz.ui import palette
+
+MARKER = palette.INK  # the viewed iteration: neutral, not the colour of any component
+
+
+def zoom_window(n: int) -> int:
+    """How many of the newest iterations *zoom on the end* fits: the later half, at least 10."""
+    return max(10, math.ceil(n / 2))
+
+
+def y_range(values: np.ndarray, *, zoom_end: bool = False) -> tuple[float, float]:
+    """The y range to show: every finite value, or with ``zoom_end`` the newest ``zoom_window``.
+
+    A single value, or a flat curve, still gets a readable axis.
+    """
+    finite = values[np.isfinite(values)]
+    if zoom_end:
+        tail = values[-zoom_window(len(values)):]
+        tail = tail[np.isfinite(tail)]
+        finite = tail if tail.size else finite
+    if not finite.size:
+        return -1.0, 1.0
+    low, high = float(finite.min()), float(finite.max())
+    span = max(high - low, 1e-3 * max(1.0, abs(high)))
+    return low - 0.05 * span, high + 0.05 * span
 
 
 class LikelihoodPlot(pg.PlotWidget):
@@ -17,39 +50,95 @@ class LikelihoodPlot(pg.PlotWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent, background=palette.BACKGROUND)
-        self.setMinimumHeight(150)
-        self.setToolTip("Mean log-likelihood per point at every iteration; click to look at an iteration")
+        self.setMinimumHeight(130)
+        self.setToolTip(
+            "Mean log-likelihood per point at every iteration; click to look at an iteration. "
+            "Z zooms on the later iterations"
+        )
+        self.zoom_end = False
+        self._iterations = np.empty(0)
+        self._values = np.empty(0)
         self.scene().sigMouseClicked.connect(self._on_click)
         item = self.getPlotItem()
         item.setMenuEnabled(False)
         item.showGrid(x=False, y=True, alpha=0.2)
-        font = QFont()
-        font.setPointSize(11)
         for name in ("left", "bottom"):
             axis = item.getAxis(name)
             axis.setPen(pg.mkPen(palette.INK))
             axis.setTextPen(pg.mkPen(palette.INK))
-            axis.setTickFont(font)
             axis.setStyle(maxTickLevel=1)
-        style = {"font-size": "12pt", "color": palette.INK.name()}
-        item.setLabel("bottom", "iteration", **style)
-        item.setLabel("left", "mean log-likelihood", **style)
-        # fixed room for the title beside tick labels as long as −191.705: pyqtgraph only
-        # widens the axis after the first paint, which a still image never gets
-        item.getAxis("left").setWidth(100)
-        self.curve = pg.PlotDataItem(
-            pen=pg.mkPen(palette.INK, width=2.5),
-            symbol="o",
-            symbolSize=6,
-            symbolBrush=pg.mkBrush(palette.INK),
-            symbolPen=None,
-        )
+        self.curve = pg.PlotDataItem()
         self.addItem(self.curve)
-        self.current_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(palette.qcolor(1), width=1.5))
+        self.current_line = pg.InfiniteLine(angle=90)
         self.addItem(self.current_line)
-        self.current = pg.ScatterPlotItem(size=14, brush=pg.mkBrush(palette.qcolor(1)), pen=pg.mkPen("w", width=2))
+        self.current = pg.ScatterPlotItem()
         self.current.setZValue(10)
         self.addItem(self.current)
+        # iterations below the zoomed range: marks on the bottom edge and a note
+        self.clipped = pg.ScatterPlotItem(symbol="t", brush=pg.mkBrush("#8A8A8A"), pen=None)
+        self.clipped.setZValue(5)
+        self.addItem(self.clipped)
+        # top left: the curve rises from the bottom left to the top right, and the iterations
+        # left out are the early, low ones, so that corner is free
+        self.clipped_note = pg.TextItem(color="#5A5A5A", anchor=(0, 0))
+        self.clipped_note.setZValue(11)
+        self.addItem(self.clipped_note, ignoreBounds=True)
+        self.set_scale(1.0)
+
+    # ------------------------------------------------------------------ style
+
+    def set_scale(self, scale: float):
+        """Fonts and lines ``scale`` times the desk size (presentation mode uses about 1.8)."""
+        self._scale = scale
+        item = self.getPlotItem()
+        font = QFont()
+        font.setPointSizeF(11 * scale)
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setTickFont(font)
+            axis.setStyle(tickTextOffset=int(4 * scale))
+        self._title_style = {"font-size": f"{12 * scale:g}pt", "color": palette.INK.name()}
+        item.setLabel("bottom", "iteration", **self._title_style)
+        self._fit_left_title()
+        # fixed room for the title beside tick labels as long as −191.705: pyqtgraph only
+        # widens the axis after the first paint, which a still image never gets
+        item.getAxis("left").setWidth(int(100 * scale))
+        item.getAxis("bottom").setHeight(int(45 * scale))
+        self.curve.setPen(pg.mkPen(palette.INK, width=2.5 * scale))
+        self.curve.setSymbolSize(6 * scale)
+        self.curve.setSymbolBrush(pg.mkBrush(palette.INK))
+        self.curve.setSymbolPen(None)
+        self.current_line.setPen(pg.mkPen(MARKER, width=1.5 * scale, style=Qt.PenStyle.DashLine))
+        self.current.setSize(14 * scale)
+        self.current.setBrush(pg.mkBrush(palette.BACKGROUND))
+        self.current.setPen(pg.mkPen(MARKER, width=2.5 * scale))
+        self.clipped.setSize(9 * scale)
+        note_font = QFont()
+        note_font.setPointSizeF(10 * scale)
+        self.clipped_note.setFont(note_font)
+        self._update_view()
+
+    TITLES = ("mean log-likelihood", "log-likelihood", "log-lik.")
+
+    def _fit_left_title(self):
+        """The longest title that fits along the left axis (a short plot gets a shorter one)."""
+        axis = self.getPlotItem().getAxis("left")
+        room = self.getPlotItem().getViewBox().height() or self.height() * 0.7
+        for title in self.TITLES:
+            axis.setLabel(title, **self._title_style)
+            if axis.label.boundingRect().width() <= room:
+                return
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        if hasattr(self, "_title_style"):
+            self._fit_left_title()
+
+    def set_zoom_end(self, on: bool):
+        self.zoom_end = bool(on)
+        self._update_view()
+
+    # ------------------------------------------------------------------ data
 
     def _on_click(self, event):
         view = self.getPlotItem().getViewBox()
@@ -59,22 +148,39 @@ class LikelihoodPlot(pg.PlotWidget):
 
     def set_history(self, iterations: np.ndarray, values: np.ndarray, current: int = -1):
         """Draw the curve and mark point ``current`` (the last by default)."""
+        self._iterations = np.asarray(iterations, dtype=float)
+        self._values = np.asarray(values, dtype=float)
         # dots mark single iterations while they can be told apart; a long run is a line
         self.curve.setSymbol("o" if len(iterations) <= 150 else None)
-        self.curve.setData(iterations, values)
+        self.curve.setData(self._iterations, self._values)
         if len(iterations):
-            self.current_line.setValue(float(iterations[current]))
-            self.current.setData([iterations[current]], [values[current]])
-        # keep the curve in view as it grows, at least a few iterations wide
+            self.current_line.setValue(float(self._iterations[current]))
+            self.current.setData([self._iterations[current]], [self._values[current]])
+        self._update_view()
+
+    def _update_view(self):
+        iterations, values = self._iterations, self._values
         vb = self.getPlotItem().getViewBox()
         # at least ten iterations wide, so the ticks fall on whole iterations
-        vb.setXRange(0, max(10, float(iterations[-1]) if len(iterations) else 10), padding=0.04)
-        finite = values[np.isfinite(values)]
-        if finite.size:
-            # A random start can begin far below where EM ends; past ten iterations the
-            # lowest tenth of the curve may leave the plot so the rise to convergence shows.
-            low = float(np.percentile(finite, 10)) if finite.size >= 10 else float(finite.min())
-            high = float(finite.max())
-            # a single point, or a flat curve, still gets a readable axis
-            span = max(high - low, 1e-3 * max(1.0, abs(high)))
-            vb.setYRange(low - 0.05 * span, high + 0.05 * span, padding=0)
+        right = max(10, float(iterations[-1]) if len(iterations) else 10)
+        vb.setXRange(0, right, padding=0.04)
+        low, high = y_range(values, zoom_end=self.zoom_end)
+        vb.setYRange(low, high, padding=0)
+        below = np.isfinite(values) & (values < low)
+        if not below.any():
+            self.clipped.setData([], [])
+            self.clipped_note.setText("")
+            return
+        edge = low + 0.04 * (high - low)
+        self.clipped.setData(iterations[below], np.full(int(below.sum()), edge))
+        first, last = int(iterations[below][0]), int(iterations[below][-1])
+        count = int(below.sum())
+        which = f"iteration {first}" if count == 1 else f"{count} iterations ({first}–{last})"
+        lowest = f"{float(values[below].min()):.4g}".replace("-", "−")
+        self.clipped_note.setText(f"▼ {which} below, down to {lowest}")
+        self.clipped_note.setPos(0.0, high)
+
+    def clipped_count(self) -> int:
+        """How many iterations are below the shown range (only with zoom on the end)."""
+        low = self.getPlotItem().getViewBox().viewRange()[1][0]
+        return int((np.isfinite(self._values) & (self._values < low)).sum())

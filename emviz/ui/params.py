@@ -1,4 +1,9 @@
-"""The parameters table: weight, mean and covariance of every component, as the article reports them."""
+"""The parameters table: weight, mean and covariance of every component, as the article reports them.
+
+Numbers are never cut: every column is as wide as its widest number (the table
+scrolls sideways in a narrow panel, and down for many components), and the
+digits follow the data's spread (emviz.numbers).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,14 @@ from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from emviz.gmm import Mixture
+from emviz.numbers import parameter_rows
 from emviz.ui import palette
 
 HEADERS = ["", "π", "μ₁", "μ₂", "Σ₁₁", "Σ₁₂", "Σ₂₂"]
 
 
-def _number(value: float) -> str:
-    return f"{value:.3f}".replace("-", "−") if abs(value) < 1e4 else f"{value:.3g}".replace("-", "−")
+def _minus(text: str) -> str:
+    return text.replace("-", "−")
 
 
 class ParameterTable(QTableWidget):
@@ -24,10 +30,14 @@ class ParameterTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.setWordWrap(False)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
         header.setMinimumSectionSize(30)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         font = QFont()
         font.setPointSize(11)
         self.setFont(font)
@@ -58,11 +68,10 @@ class ParameterTable(QTableWidget):
                     cell = QTableWidgetItem()
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                     self.setItem(i, j, cell)
-        for i in range(mixture.k):
-            cov = mixture.covariances[i]
-            values = (mixture.weights[i], *mixture.means[i, :2], cov[0, 0], cov[0, 1], cov[1, 1])
-            for j, value in enumerate(values, start=1):
-                self.item(i, j).setText(_number(value))
+        rows = parameter_rows(mixture.weights, mixture.means[:, :2], mixture.covariances[:, :2, :2])
+        for i, row in enumerate(rows):
+            for j, text in enumerate(row, start=1):
+                self.item(i, j).setText(_minus(text))
 
     def text(self, row: int, column: int) -> str:
         return self.item(row, column).text()

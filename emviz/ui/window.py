@@ -7,8 +7,9 @@ import re
 import sys
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, Slot, qInstallMessageHandler
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+import pyqtgraph as pg
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, QTimer, Signal, Slot, qInstallMessageHandler
+from PySide6.QtGui import QFont, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -24,17 +25,29 @@ from PySide6.QtWidgets import (
 
 from emviz.data import PRESETS, CsvTable, DataError, Dataset, generate, read_csv_table
 from emviz.preset_policy import preset_name, preset_settings, settings_for_new_data
-from emviz.session import Session, Settings, describe_state
+from emviz.session import Session, Settings, describe_state, plural
 from emviz.ui import palette
 from emviz.ui.canvas import MixtureCanvas
+from emviz.ui.controls import SPEEDS, DataControls, ModelControls, RunControls
 from emviz.ui.interaction import Interaction
-from emviz.ui.controls import DataControls, ModelControls, RunControls
+from emviz.ui.keyboard import WindowKeys
 from emviz.ui.likelihood import LikelihoodPlot
 from emviz.ui.params import ParameterTable
 from emviz.worker import EMRunner
 
 DRAW_INTERVAL_MS = 16  # redraw at most at screen rate, however fast snapshots arrive
 RUN_BUDGET = 10**9
+PREFERRED_SIZE = QSize(1500, 950)
+SIDE_WIDTH = 440  # the side panel's width when there is room
+SIDE_MIN_WIDTH = 330  # at 1024 px the canvas still gets most of the window
+PRESENTATION_SCALE = 1.8  # 11 pt tick labels become 19.8 pt: readable from the back of a hall
+NOTICE_MS = 10_000
+MAX_POINTS_TO_GENERATE = 1_000_000
+
+
+def initial_size(available: QSize) -> QSize:
+    """The window's first size: the preferred size, or the whole available screen when that is smaller."""
+    return QSize(min(PREFERRED_SIZE.width(), available.width()), min(PREFERRED_SIZE.height(), available.height()))
 
 
 @contextlib.contextmanager
@@ -59,6 +72,19 @@ def _minus(text: str) -> str:
     return text.replace("-", "−")
 
 
+def _scale_axes(plot: pg.PlotWidget, scale: float):
+    """Tick labels and axis titles of a pyqtgraph plot at ``scale`` times their desk size."""
+    item = plot.getPlotItem()
+    font = QFont()
+    font.setPointSizeF(12 * scale)
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setTickFont(font)
+        axis.setStyle(tickTextOffset=int(5 * scale))
+        if axis.labelText:
+            axis.setLabel(axis.labelText, **{"font-size": f"{14 * scale:g}pt", "color": palette.INK.name()})
+
+
 class MainWindow(QMainWindow):
     """The whole application window. ``session`` holds the state; widgets only show it."""
 
@@ -75,83 +101,156 @@ class MainWindow(QMainWindow):
         self.frames_drawn = 0
         self.runner = EMRunner(self)
         self._paused = False  # a Run was paused (not: single Steps were taken)
+        self.presenting = False
+        self._scale = 1.0
         self._build()
         self._connect()
         self.runner.set_interval(self.run_controls.interval())
         self._show_dataset()
         self.model_controls.show_settings(self.session.settings)
         self._draw_latest()
+        self.plots_panel.setFocus()
 
     # ------------------------------------------------------------------ layout
 
     def _build(self):
         self.setWindowTitle("emviz — EM for Gaussian mixtures")
         self.header = QLabel()
-        header_font = QFont()
-        header_font.setPointSize(17)
-        header_font.setBold(True)
-        self.header.setFont(header_font)
         self.header.setContentsMargins(8, 4, 8, 4)
+        # messages for the user, where the user looks: above the plots, not in a corner
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setStyleSheet(
+            "QLabel { background: #FFF4CE; color: #3A2E00; border: 1px solid #E0C766;"
+            " border-radius: 3px; padding: 4px 8px; }"
+        )
+        self.notice.hide()
+        self._notice_timer = QTimer(self)
+        self._notice_timer.setSingleShot(True)
+        self._notice_timer.timeout.connect(self.notice.hide)
         self.canvas = MixtureCanvas()
         self.likelihood = LikelihoodPlot()
-        plots = QSplitter(Qt.Orientation.Vertical)
-        plots.addWidget(self.canvas)
-        plots.addWidget(self.likelihood)
-        plots.setStretchFactor(0, 3)
-        plots.setStretchFactor(1, 1)
-        plots.setSizes([700, 230])
+        self.plots = QSplitter(Qt.Orientation.Vertical)
+        self.plots.addWidget(self.canvas)
+        self.plots.addWidget(self.likelihood)
+        self.plots.setStretchFactor(0, 3)
+        self.plots.setStretchFactor(1, 1)
+        self.plots.setSizes([700, 230])
+        self.plots.setChildrenCollapsible(False)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.header)
-        left_layout.addWidget(plots, 1)
+        left_layout.addWidget(self.notice)
+        left_layout.addWidget(self.plots, 1)
+        left.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # where the focus goes when it leaves a field
         self.plots_panel = left
 
         self.data_controls = DataControls()
         self.model_controls = ModelControls()
         self.run_controls = RunControls()
         self.params = ParameterTable()
-        params_box = QGroupBox("Parameters (π, μ, Σ)")
-        params_layout = QVBoxLayout(params_box)
+        self.params_box = QGroupBox("Parameters (π, μ, Σ)")
+        params_layout = QVBoxLayout(self.params_box)
         params_layout.addWidget(self.params)
         self.interaction = Interaction(self)  # draw, erase, drag the start, half-steps, inspector, bound
-        inspector_box = QGroupBox("Why this colour (click a point)")
-        QVBoxLayout(inspector_box).addWidget(self.interaction.inspector)
-        bound_box = QGroupBox("The bound EM climbs")
-        QVBoxLayout(bound_box).addWidget(self.interaction.bound_view)
+        self.inspector_box = QGroupBox("Why this colour (click a point)")
+        QVBoxLayout(self.inspector_box).addWidget(self.interaction.inspector)
+        self.bound_box = QGroupBox("The bound EM climbs")
+        QVBoxLayout(self.bound_box).addWidget(self.interaction.bound_view)
         side = QWidget()
         side_layout = QVBoxLayout(side)
         for widget in (self.run_controls, self.interaction.panel, self.model_controls, self.data_controls,
-                       params_box, inspector_box, bound_box):
+                       self.params_box, self.inspector_box, self.bound_box):
             side_layout.addWidget(widget)
         side_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(470)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.side_panel = QScrollArea()
+        self.side_panel.setWidget(side)
+        self.side_panel.setWidgetResizable(True)
+        self.side_panel.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.side_panel.setMinimumWidth(SIDE_MIN_WIDTH)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(scroll)
-        splitter.setStretchFactor(0, 1)
-        splitter.setSizes([1020, 480])
-        self.setCentralWidget(splitter)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.side_panel)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([1020, SIDE_WIDTH])
+        self.setCentralWidget(self.splitter)
 
         bar = self.statusBar()
+        bar.setSizeGripEnabled(False)
         self.status_iteration = QLabel()
         self.status_ll = QLabel()
         self.status_delta = QLabel()
         self.status_state = QLabel()
+        bar.addWidget(self.status_state, 1)
         for label in (self.status_iteration, self.status_ll, self.status_delta):
-            label.setMinimumWidth(150)
-            bar.addPermanentWidget(label)
-        bar.addPermanentWidget(self.status_state, 1)
-        self.resize(1500, 950)
+            label.setContentsMargins(6, 0, 6, 0)
+            bar.addWidget(label)
+        self._build_menus()
+        self._set_fonts(1.0)
+        self.resize(initial_size(self._available_size()))
 
         self._draw_timer = QTimer(self)
         self._draw_timer.setSingleShot(True)
         self._draw_timer.setInterval(DRAW_INTERVAL_MS)
+
+    def _available_size(self) -> QSize:
+        screen = self.screen() or QApplication.primaryScreen()
+        return screen.availableGeometry().size() if screen is not None else PREFERRED_SIZE
+
+    def _build_menus(self):
+        """Every key is in a menu, so it can be found; the keys themselves are read by WindowKeys."""
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        self.open_action = file_menu.addAction("Open CSV…", self.open_csv)
+        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
+        quit_action = file_menu.addAction("Quit", self.close)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        run_menu = menus.addMenu("&Run")
+        for text, key, slot in (
+            ("Run / pause", "Space", self.run_or_pause),
+            ("Step (or forward one iteration when looking back)", "Right", self.step_or_forward),
+            ("Back one iteration", "Left", self.back_one),
+            ("First iteration", "Home", lambda: self.look_at(0)),
+            ("Newest iteration", "End", lambda: self.look_at(-1)),
+            ("Reset", "R", self.reset),
+            ("Faster", "+", lambda: self.change_speed(+1)),
+            ("Slower", "−", lambda: self.change_speed(-1)),
+        ):
+            run_menu.addAction(f"{text}\t{key}", slot)
+        view_menu = menus.addMenu("&View")
+        self.presentation_action = view_menu.addAction("Presentation mode")
+        self.presentation_action.setCheckable(True)
+        self.presentation_action.setShortcut(QKeySequence(Qt.Key.Key_F11))
+        self.presentation_action.toggled.connect(self.set_presentation)
+        self.zoom_action = view_menu.addAction("Zoom the curve on the later iterations\tZ")
+        self.zoom_action.setCheckable(True)
+        self.hard_action = view_menu.addAction("Hard labels\tH")
+        self.hard_action.setCheckable(True)
+
+    def _set_fonts(self, scale: float):
+        """Desk sizes at scale 1; presentation mode makes everything readable from the back of a hall."""
+        header_font = QFont()
+        header_font.setPointSizeF(17 * scale)
+        header_font.setBold(True)
+        self.header.setFont(header_font)
+        text_font = QFont()
+        text_font.setPointSizeF(max(11.0, QApplication.font().pointSizeF()) * scale)
+        for widget in (self.notice, self.statusBar(), self.run_controls):
+            widget.setFont(text_font)
+        self.likelihood.set_scale(scale)
+        _scale_axes(self.canvas, scale)
+        self.side_panel.setMinimumWidth(self._side_need())
+
+    def _side_need(self) -> int:
+        """The side panel's width that shows all of its widest row: it scrolls down, never sideways."""
+        panel = self.side_panel
+        return max(SIDE_MIN_WIDTH, panel.widget().minimumSizeHint().width()
+                   + panel.verticalScrollBar().sizeHint().width() + 2 * panel.frameWidth())
 
     def _connect(self):
         d, m, r = self.data_controls, self.model_controls, self.run_controls
@@ -170,7 +269,8 @@ class MainWindow(QMainWindow):
             spin.valueChanged.connect(self._on_model_changed)
         m.covariance.currentIndexChanged.connect(self._on_model_changed)
         m.init.currentIndexChanged.connect(self._on_model_changed)
-        m.tol.currentTextChanged.connect(self._on_tolerance_edited)
+        # a tolerance picked from the list applies at once; a typed one on Enter or leaving the field
+        m.tol.activated.connect(self._on_model_changed)
         m.tol.lineEdit().editingFinished.connect(self._on_model_changed)
         r.step.clicked.connect(self.step)
         r.run.clicked.connect(self.run_or_pause)
@@ -178,39 +278,82 @@ class MainWindow(QMainWindow):
         r.speed.valueChanged.connect(lambda _: self.runner.set_interval(r.interval()))
         r.history.valueChanged.connect(self._on_history_moved)
         # the slider clamps the iteration to the history and redraws through _on_history_moved
-        self.likelihood.iteration_clicked.connect(r.history.setValue)
+        self.likelihood.iteration_clicked.connect(self.look_at)
         r.hard_labels.toggled.connect(self._on_display_changed)
         r.third_ellipse.toggled.connect(self._on_display_changed)
+        # a checkbox and a menu entry, one state
+        for box, action in ((r.zoom_curve, self.zoom_action), (r.hard_labels, self.hard_action)):
+            box.toggled.connect(action.setChecked)
+            action.toggled.connect(box.setChecked)
+        r.zoom_curve.toggled.connect(self.likelihood.set_zoom_end)
         self.runner.stepped.connect(self._on_step)
         self.runner.finished.connect(self._on_run_finished)
         self.runner.failed.connect(self._on_failed)
         self.runner.running_changed.connect(self._on_running_changed)
         self._draw_timer.timeout.connect(self._draw_latest)
-        for key, slot in (
-            (Qt.Key.Key_Space, self.run_or_pause),
-            (Qt.Key.Key_Right, self.step),
-            (Qt.Key.Key_R, self.reset),
-            (QKeySequence.StandardKey.Open, self.open_csv),
-            (QKeySequence("Ctrl+Q"), self.close),
-        ):
-            QShortcut(QKeySequence(key), self, slot)
+        self.keys = WindowKeys(
+            self,
+            {
+                Qt.Key.Key_Space: self.run_or_pause,
+                Qt.Key.Key_Right: self.step_or_forward,
+                Qt.Key.Key_Left: self.back_one,
+                Qt.Key.Key_Home: lambda: self.look_at(0),
+                Qt.Key.Key_End: lambda: self.look_at(-1),
+                Qt.Key.Key_R: self.reset,
+                Qt.Key.Key_Z: r.zoom_curve.toggle,
+                Qt.Key.Key_H: r.hard_labels.toggle,
+                Qt.Key.Key_Plus: lambda: self.change_speed(+1),
+                Qt.Key.Key_Equal: lambda: self.change_speed(+1),
+                Qt.Key.Key_Minus: lambda: self.change_speed(-1),
+            },
+            escape=self._escape,
+            home=self.plots_panel,
+        )
+        self.keys.watch(self)
+
+    # ------------------------------------------------------------------ messages
+
+    def say(self, message: str, ms: int = NOTICE_MS):
+        """Tell the user something, above the plots where they look (the status bar keeps the state)."""
+        self.notice.setText(message)
+        self.notice.show()
+        self._notice_timer.start(ms)
+
+    def show_error(self, title: str, message: str):
+        self.say(message)
+        QMessageBox.warning(self, title, message)
+
+    def _why_finished(self) -> str:
+        """Why Step and Run cannot go on, and what would let them."""
+        state = self.session.state()
+        if self.session.last is None:
+            return self.session.missing
+        if self.session.error:
+            return f"EM {state}. Reset, or change a setting, to start again"
+        if self.session.last.converged:
+            return f"EM {state}. Lower the tolerance to carry on, or Reset to run it again"
+        return f"EM {state}. Raise Max iterations to carry on, or Reset to run it again"
 
     # ------------------------------------------------------------------ running
 
     def _say_missing(self) -> bool:
         """Tell what the data lack before a run can start; True when something is missing."""
         if self.session.missing:
-            self.statusBar().showMessage(self.session.missing, 6000)
+            self.say(self.session.missing)
         return bool(self.session.missing)
 
     @Slot()
     def step(self):
         """Exactly one EM iteration."""
-        if self.runner.running or self._say_missing():
+        if self.runner.running:
+            self.say("EM is running: pause it (Space) to go one step at a time")
             return
-        if self.session.finished:
-            self._say_finished()
+        if self._say_missing():
             return
+        if self.session.finished or self.session.error:
+            self.say(self._why_finished())
+            return
+        self._paused = False
         self.runner.start(self.session.steps, 1)
         self._show_status()
 
@@ -221,8 +364,8 @@ class MainWindow(QMainWindow):
             return
         if self._say_missing():
             return
-        if self.session.finished:
-            self._say_finished()
+        if self.session.finished or self.session.error:
+            self.say(self._why_finished())
             return
         self.runner.start(self.session.steps, RUN_BUDGET)
         self._show_status()
@@ -230,15 +373,52 @@ class MainWindow(QMainWindow):
     @Slot()
     def reset(self):
         """Iteration 0 again, with the same start."""
+        if not self.runner.running and len(self.session.history) == 1 and not self.session.error:
+            self.say("Already at iteration 0, the start: nothing to reset")
+            return
         self.runner.stop()
         self.session.reset()
         self._paused = False
         self._draw_latest()
 
-    def _say_finished(self):
-        self.statusBar().showMessage(
-            f"{self.session.state()}: Reset, or change a setting, to run again", 4000
-        )
+    @Slot()
+    def step_or_forward(self):
+        """The Right arrow: forward one iteration when looking back, else one EM step."""
+        shown, newest = self.run_controls.history.value(), len(self.session.history) - 1
+        if not self.runner.running and shown < newest:
+            self.look_at(shown + 1)
+        else:
+            self.step()
+
+    @Slot()
+    def back_one(self):
+        if self.runner.running:
+            self.say("EM is running: pause it (Space) to look back")
+            return
+        shown = self.run_controls.history.value()
+        if shown == 0:
+            self.say("This is iteration 0, the start")
+            return
+        self.look_at(shown - 1)
+
+    @Slot(int)
+    def look_at(self, index: int):
+        """Show iteration ``index`` of the history (-1: the newest); past the end, the newest."""
+        if self.runner.running:
+            self.say("EM is running: pause it (Space) to look back")
+            return
+        newest = len(self.session.history) - 1
+        self.run_controls.history.setValue(newest if index < 0 or index > newest else index)
+
+    def change_speed(self, by: int):
+        speed = self.run_controls.speed
+        wanted = speed.value() + by
+        if not speed.minimum() <= wanted <= speed.maximum():
+            self.say(f"Speed is already at its {'highest' if by > 0 else 'lowest'}")
+            return
+        speed.setValue(wanted)
+        rate = SPEEDS[wanted]
+        self.say(f"Speed: {plural(rate, 'iteration')} a second" if rate else "Speed: as fast as EM goes", 2000)
 
     @Slot(object)
     def _on_step(self, step):
@@ -263,8 +443,60 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def _on_running_changed(self, running):
-        self.run_controls.set_running(running)
         self._show_status()
+
+    def _show_actions(self):
+        """Buttons that cannot act now look it, and say why in their tooltips."""
+        running = self.runner.running
+        stuck = self._why_finished() if (self.session.finished or self.session.error) else ""
+        self.run_controls.show_actions(
+            running,
+            cannot_step="EM is running (Space pauses)" if running else stuck,
+            cannot_run=stuck,
+            cannot_reset="" if running or len(self.session.history) > 1 or self.session.error
+            else "already at iteration 0",
+        )
+
+    # ------------------------------------------------------------------ presentation
+
+    @Slot(bool)
+    def set_presentation(self, on: bool):
+        """Full screen, large type and lines, only the run controls beside the plots; F11 or Esc leaves."""
+        on = bool(on)
+        if on == self.presenting:
+            return
+        self.presenting = on
+        with QSignalBlocker(self.presentation_action):
+            self.presentation_action.setChecked(on)
+        self._scale = PRESENTATION_SCALE if on else 1.0
+        for widget in (self.interaction.panel, self.model_controls, self.data_controls, self.params_box,
+                       self.inspector_box, self.bound_box):
+            widget.setVisible(not on)
+        self.menuBar().setVisible(not on)
+        self._set_fonts(self._scale)
+        if on:
+            self._geometry_before_presenting = self.saveGeometry()
+            self.showFullScreen()
+            screen = self.screen()
+            if screen is not None:  # without a window manager, full screen is only a flag
+                self.setGeometry(screen.geometry())
+            self.say("Presentation mode: F11 or Esc leaves it. Space runs or pauses, Right steps, "
+                     "Left looks back, R resets, Z zooms the curve", 6000)
+        else:
+            self.showNormal()
+            self.restoreGeometry(self._geometry_before_presenting)
+            self.notice.hide()
+        side = self._side_need() if on else max(self._side_need(), SIDE_WIDTH)
+        self.splitter.setSizes([max(1, self.width() - side), side])
+        total = sum(self.plots.sizes())
+        # more room for the curve, whose type is now large
+        self.plots.setSizes([total * 2 // 3, total // 3] if on else [total * 3 // 4, total // 4])
+
+    def _escape(self) -> bool:
+        if self.presenting:
+            self.set_presentation(False)
+            return True
+        return False
 
     # ------------------------------------------------------------------ changes
 
@@ -318,12 +550,6 @@ class MainWindow(QMainWindow):
             return
         self._apply(settings=settings)
 
-    @Slot(str)
-    def _on_tolerance_edited(self, text):
-        # picking from the list applies at once; typed text waits for Enter or leaving the field
-        if self.model_controls.tol.findText(text) >= 0 and not self.model_controls.tol.lineEdit().hasFocus():
-            self._on_model_changed()
-
     def load_preset(self, name: str, *, recipe: bool = True) -> bool:
         """Draw preset ``name``; with ``recipe`` its model settings come too (all of them).
 
@@ -353,9 +579,10 @@ class MainWindow(QMainWindow):
     @Slot()
     def generate_data(self) -> bool:
         d = self.data_controls
+        n = min(max(d.points.value(), 10), MAX_POINTS_TO_GENERATE)  # the box may show a file's count
         try:
             with _busy():
-                dataset = generate(d.points.value(), d.true_k.value(), separation=d.separation.value(),
+                dataset = generate(n, d.true_k.value(), separation=d.separation.value(),
                                    seed=d.data_seed.value())
         except ValueError as exc:
             self.show_error("Cannot generate data", str(exc))
@@ -398,7 +625,7 @@ class MainWindow(QMainWindow):
             message = (f"{len(table.numeric_columns)} numeric columns: showing {dataset.columns[0]} and "
                        f"{dataset.columns[1]}; choose others under Data. ") + message
         if message:
-            self.statusBar().showMessage(message, 15000)
+            self.say(message, 20_000)
         return True
 
     @Slot()
@@ -419,17 +646,13 @@ class MainWindow(QMainWindow):
             self._show_dataset()
             return
         if self._apply(dataset, table=self._table) and dataset.dropped_rows:
-            self.statusBar().showMessage(dataset.dropped_message(), 15000)
+            self.say(dataset.dropped_message(), 20_000)
 
     @Slot()
     def _on_display_changed(self, *_):
         self.canvas.hard_labels = self.run_controls.hard_labels.isChecked()
         self.canvas.show_third_ellipse = self.run_controls.third_ellipse.isChecked()
         self.draw_step(self.run_controls.history.value())  # the iteration on show, newest or not
-
-    def show_error(self, title: str, message: str):
-        self.statusBar().showMessage(message, 15000)
-        QMessageBox.warning(self, title, message)
 
     # ------------------------------------------------------------------ drawing
 
@@ -457,6 +680,8 @@ class MainWindow(QMainWindow):
         sampled = "seed" in dataset.recipe  # drawn points; not a file, not Old Faithful
         d.points.setEnabled(sampled)
         d.data_seed.setEnabled(sampled)
+        with QSignalBlocker(d.points):  # a file's count is shown as it is, 3 points or 3 million
+            d.points.setRange(10, 1_000_000) if sampled else d.points.setRange(0, max(dataset.n, 1_000_000))
         # the controls show what made these points (they may come from the command line)
         recipe = {"n": dataset.n, **dataset.recipe}
         for box, key in ((d.points, "n"), (d.data_seed, "seed"), (d.true_k, "true_k"), (d.separation, "separation")):
@@ -476,6 +701,7 @@ class MainWindow(QMainWindow):
         d.info.setText(info)
         self.canvas.set_data(dataset.points, dataset.columns, true_mixture=dataset.mixture, equal_axes=equal)
         self.canvas.set_show_truth(d.show_truth.isChecked())
+        _scale_axes(self.canvas, self._scale)  # set_data gave the axis titles their desk size
         self.params.set_columns(dataset.columns)
         self.setWindowTitle(f"emviz — {dataset.name}")
 
@@ -521,8 +747,10 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _on_history_moved(self, index):
-        if not self.runner.running:
-            self.draw_step(index)
+        if self.runner.running:
+            self.say("EM is running: pause it (Space) to look back")
+            return
+        self.draw_step(index)
 
     @Slot()
     def _draw_latest(self):
@@ -549,6 +777,7 @@ class MainWindow(QMainWindow):
             f"<span>mean log-likelihood {_minus(f'{step.log_likelihood:.4f}')}</span>&nbsp;&nbsp;·&nbsp;&nbsp;"
             f"<span style='color:{color}'>{_headline(state)}</span>"
         )
+        self._show_actions()
 
     # ------------------------------------------------------------------ lifetime
 
@@ -582,6 +811,10 @@ def run_app(dataset: Dataset | None = None, settings: Settings | None = None, ta
     """Open the window and run Qt's event loop until it closes."""
     app = make_app()
     window = MainWindow(dataset, settings, table=table)
-    window.show()
+    available = window._available_size()
+    if available.width() < PREFERRED_SIZE.width() or available.height() < PREFERRED_SIZE.height():
+        window.showMaximized()  # a small screen (a 1280x720 projector): all of it
+    else:
+        window.show()
     return app.exec()
 
