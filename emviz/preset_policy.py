@@ -17,10 +17,8 @@ RECIPE_KEYS = ("k", "covariance", "init", "seed", "tol", "max_iter")
 
 def preset_name(dataset: Dataset) -> str | None:
     """The preset a data set was drawn from, or None for a file or generated data."""
-    if dataset.source.startswith("preset '"):
-        name = dataset.source.split("'")[1]
-        return name if name in PRESETS else None
-    return None
+    name = dataset.preset  # the data set says where it came from
+    return name if name in PRESETS else None
 
 
 def preset_settings(name: str, settings: Settings | None = None) -> Settings:

@@ -1,6 +1,5 @@
 """The real window, driven as a user drives it: buttons clicked, keys pressed, dialogs answered."""
 
-import threading
 import time
 
 import numpy as np
@@ -196,18 +195,31 @@ def test_reset_returns_to_iteration_0_with_the_same_start(qtbot, window):
     qtbot.waitUntil(lambda: window.session.last.iteration == 1)
 
 
-def test_changing_k_while_running_stops_and_resets_cleanly(qtbot, window):
-    window.run_controls.speed.setValue(SPEEDS.index(10))
+def test_changing_k_while_running_drops_the_snapshots_queued_from_the_old_run(qtbot, make_window):
+    window = make_window(generate(2000, 3, seed=2), Settings(k=3, tol=0.0, max_iter=100_000))
+    window.run_controls.speed.setValue(MAX_SPEED)
     window.run_controls.run.click()
-    qtbot.waitUntil(lambda: window.session.last.iteration >= 1)
-    window.model_controls.k.setValue(4)
+    emitted = []
+    window.runner._worker.stepped.connect(lambda payload: emitted.append(payload[1].iteration),
+                                          Qt.ConnectionType.DirectConnection)
+    # the GUI thread is kept busy (no events delivered) while the worker emits: snapshots queue up
+    for _ in range(3000):
+        if len(emitted) >= 20:
+            break
+        time.sleep(0.01)
+    newest = window.session.last.iteration
+    assert len(emitted) >= 20 and emitted[-1] > newest + 10  # queued, not yet delivered
+    window.model_controls.k.setValue(4)  # stops the run and starts over with k = 4
     assert not window.runner.running
     assert window.session.settings.k == 4
     assert [s.iteration for s in window.session.history] == [0]
     assert window.session.last.mixture.k == 4 and window.params.rowCount() == 4
-    qtbot.wait(300)  # snapshots still queued from the stopped run must not arrive
+    qtbot.wait(200)  # the queued snapshots are delivered now, and must be dropped
     assert [s.iteration for s in window.session.history] == [0]
-    window.run_controls.speed.setValue(MAX_SPEED)
+    assert window.session.last.mixture.k == 4
+    window.model_controls.max_iter.setValue(1000)
+    window.model_controls.tol.setCurrentText("1e-6")
+    window.model_controls.tol.lineEdit().editingFinished.emit()
     window.run_controls.run.click()
     qtbot.waitUntil(lambda: window.session.last.converged, timeout=30_000)
     assert window.session.last.mixture.k == 4
@@ -243,7 +255,8 @@ def test_bad_settings_are_refused_and_the_state_survives(qtbot, window, errors):
     window.model_controls.tol.setCurrentText("abc")
     window.model_controls.tol.lineEdit().editingFinished.emit()
     assert "tolerance 'abc' is not a number" in errors[-1]
-    assert window.model_controls.tol.currentText() == "1e-07" or window.session.settings.tol == 1e-7
+    # refused: the box shows the tolerance in force again, and that is still the article's
+    assert window.model_controls.tol.currentText() == "1e-07" and window.session.settings.tol == 1e-7
     assert window.session.settings.k == 20 and len(window.session.history) == 1
     assert history[0].mixture.k == 3
 
@@ -356,20 +369,18 @@ def test_an_exception_in_the_worker_reaches_the_user(qtbot, window, errors, monk
     qtbot.waitUntil(lambda: window.session.last.converged, timeout=30_000)
 
 
-def test_closing_while_running_stops_the_thread_within_a_second(qtbot, qtlog, make_window):
+def test_closing_while_running_ends_the_thread(qtbot, qtlog, make_window):
     window = make_window(generate(200_000, 3, seed=1), Settings(k=3, tol=0.0, max_iter=100_000))
     window.run_controls.speed.setValue(MAX_SPEED)
     window.run_controls.run.click()
     qtbot.waitUntil(lambda: window.session.last.iteration >= 2, timeout=30_000)
-    assert window.runner.running
-    worker_threads = [t for t in threading.enumerate() if t.name not in ("MainThread",)]
-    began = time.monotonic()
+    thread = window.runner._thread
+    assert window.runner.running and thread.isRunning()
     window.close()
+    # close() joins the QThread itself: by the time it returns the thread has ended
+    assert thread.isFinished() and not thread.isRunning()
     assert not [r for r in qtlog.records if "QThread" in r.message]
-    assert time.monotonic() - began < 1.0
     assert not window.runner.running and window.runner._thread is None
-    qtbot.wait(100)
-    assert len([t for t in threading.enumerate() if t.name not in ("MainThread",)]) <= len(worker_threads)
 
 
 def test_the_canvas_really_draws_points_and_ellipses_in_component_colours(qtbot, window):
@@ -445,49 +456,6 @@ def test_point_colours_mix_by_responsibility_or_take_the_most_likely():
     hard = palette.point_colors(resp, hard=True)
     winners = colours[resp.argmax(axis=0)].astype(np.uint32)
     np.testing.assert_array_equal(hard, 0xFF000000 | winners[:, 0] << 16 | winners[:, 1] << 8 | winners[:, 2])
-
-
-def test_a_random_session_of_clicks_never_breaks_the_window(qtbot, window, errors):
-    """Two hundred actions in random order and at random moments, running or not.
-
-    pytest-qt fails the test on any exception raised in a slot; after every action
-    the history must still be the run from iteration 0, one iteration at a time.
-    """
-    rng = np.random.default_rng(2026)
-    d, m, r = window.data_controls, window.model_controls, window.run_controls
-
-    def choose(box):
-        box.setCurrentIndex(int(rng.integers(box.count())))
-
-    actions = [
-        r.step.click, r.run.click, r.run.click, r.reset.click,
-        lambda: m.k.setValue(int(rng.integers(1, 7))),
-        lambda: choose(m.covariance), lambda: choose(m.init),
-        lambda: m.seed.setValue(int(rng.integers(0, 5))),
-        lambda: (m.tol.setCurrentText(str(rng.choice(["1e-3", "1e-5", "1e-8", "oops"]))),
-                 m.tol.lineEdit().editingFinished.emit()),
-        lambda: m.max_iter.setValue(int(rng.integers(1, 60))),
-        lambda: r.speed.setValue(int(rng.integers(0, len(SPEEDS)))),
-        lambda: (choose(d.preset), d.preset.activated.emit(d.preset.currentIndex())),
-        lambda: (d.points.setValue(int(rng.integers(20, 800))) if d.points.isEnabled() else None),
-        d.generate.click,
-        lambda: d.true_k.setValue(int(rng.integers(1, 6))),
-        lambda: r.history.setValue(int(rng.integers(0, r.history.maximum() + 1))),
-        lambda: r.hard_labels.setChecked(not r.hard_labels.isChecked()),
-        lambda: r.third_ellipse.setChecked(not r.third_ellipse.isChecked()),
-        lambda: d.equal_axes.setChecked(not d.equal_axes.isChecked()),
-        lambda: d.show_truth.setChecked(not d.show_truth.isChecked()),
-    ]
-    for _ in range(200):
-        actions[int(rng.integers(len(actions)))]()
-        qtbot.wait(int(rng.integers(0, 40)))
-        iterations = [s.iteration for s in window.session.history]
-        assert iterations == list(range(len(iterations)))
-        assert window.session.last.mixture.k == window.session.settings.k
-    # the only bad input among these actions is the tolerance 'oops', refused with a message
-    assert set(errors) == {"tolerance 'oops' is not a number; enter one like 1e-6"}
-    window.runner.stop()
-    assert window.runner._thread is None
 
 
 def test_leaving_the_article_keeps_what_the_user_chose(qtbot, window):

@@ -8,7 +8,6 @@ changing the covariance type and throwing the run away.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -207,9 +206,8 @@ class ModelControls(QGroupBox):
         # value: '1e-1' must not become 1e-10), and Enter does not add it to the list
         self.tol.setCompleter(None)
         self.tol.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        validator = QDoubleValidator(0.0, 1.0, 15)
-        validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
-        self.tol.setValidator(validator)
+        # no validator: it would silently keep a half-typed '1e' in the box when the focus
+        # leaves; the window refuses text that is not a number with a message instead
         self.tol.setToolTip("Converged when the mean log-likelihood per point changes by less than this")
         form.addRow("Tolerance", self.tol)
         self.max_iter = _spin(1, 100_000, 1000, "Stop after this many iterations even if not converged", 10)

@@ -41,6 +41,7 @@ PREFERRED_SIZE = QSize(1500, 950)
 SIDE_WIDTH = 440  # the side panel's width when there is room
 SIDE_MIN_WIDTH = 330  # at 1024 px the canvas still gets most of the window
 PRESENTATION_SCALE = 1.8  # 11 pt tick labels become 19.8 pt: readable from the back of a hall
+PRESENTATION_SIDE_SHARE = 0.3  # the most of the screen's width the run controls may take when presenting
 NOTICE_MS = 10_000
 MAX_POINTS_TO_GENERATE = 1_000_000
 
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("emviz — EM for Gaussian mixtures")
         self.header = QLabel()
         self.header.setContentsMargins(8, 4, 8, 4)
+        self.header.setWordWrap(True)  # two lines in a narrow window rather than a wide minimum
         # messages for the user, where the user looks: above the plots, not in a corner
         self.notice = QLabel()
         self.notice.setWordWrap(True)
@@ -213,8 +215,8 @@ class MainWindow(QMainWindow):
         run_menu = menus.addMenu("&Run")
         for text, key, slot in (
             ("Run / pause", "Space", self.run_or_pause),
-            ("Step (or forward one iteration when looking back)", "Right", self.step_or_forward),
-            ("Back one iteration", "Left", self.back_one),
+            ("Step (or forward one iteration when looking back)", "Right, Page Down", self.step_or_forward),
+            ("Back one iteration", "Left, Page Up", self.back_one),
             ("First iteration", "Home", lambda: self.look_at(0)),
             ("Newest iteration", "End", lambda: self.look_at(-1)),
             ("Reset", "R", self.reset),
@@ -231,6 +233,9 @@ class MainWindow(QMainWindow):
         self.zoom_action.setCheckable(True)
         self.hard_action = view_menu.addAction("Hard labels\tH")
         self.hard_action.setCheckable(True)
+        # the window holds the actions with shortcuts too: they must work with the menu bar
+        # hidden, as it is in presentation mode
+        self.addActions([self.open_action, quit_action, self.presentation_action])
 
     def _set_fonts(self, scale: float):
         """Desk sizes at scale 1; presentation mode makes everything readable from the back of a hall."""
@@ -297,6 +302,9 @@ class MainWindow(QMainWindow):
                 Qt.Key.Key_Space: self.run_or_pause,
                 Qt.Key.Key_Right: self.step_or_forward,
                 Qt.Key.Key_Left: self.back_one,
+                # what a presenter's remote sends for next and previous slide
+                Qt.Key.Key_PageDown: self.step_or_forward,
+                Qt.Key.Key_PageUp: self.back_one,
                 Qt.Key.Key_Home: lambda: self.look_at(0),
                 Qt.Key.Key_End: lambda: self.look_at(-1),
                 Qt.Key.Key_R: self.reset,
@@ -476,10 +484,10 @@ class MainWindow(QMainWindow):
         self._set_fonts(self._scale)
         if on:
             self._geometry_before_presenting = self.saveGeometry()
-            self.showFullScreen()
             screen = self.screen()
             if screen is not None:  # without a window manager, full screen is only a flag
                 self.setGeometry(screen.geometry())
+            self.showFullScreen()
             self.say("Presentation mode: F11 or Esc leaves it. Space runs or pauses, Right steps, "
                      "Left looks back, R resets, Z zooms the curve", 6000)
         else:
@@ -487,6 +495,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(self._geometry_before_presenting)
             self.notice.hide()
         side = self._side_need() if on else max(self._side_need(), SIDE_WIDTH)
+        # on a narrow screen the run controls in large type would crowd the canvas: hide them,
+        # the keyboard does it all
+        self.side_panel.setVisible(not on or side <= PRESENTATION_SIDE_SHARE * self.width())
         self.splitter.setSizes([max(1, self.width() - side), side])
         total = sum(self.plots.sizes())
         # more room for the curve, whose type is now large
@@ -508,16 +519,32 @@ class MainWindow(QMainWindow):
         dataset = self.session.dataset
         return "preset" if dataset is not None and preset_name(dataset) is not None else "generated"
 
+    def _stop_run(self):
+        """Stop the worker and keep the iterations that arrived; EM would carry on from the newest.
+
+        Snapshots the worker made but that had not arrived are dropped, so the run's
+        steps are taken up again from the history, not from where the worker was.
+        """
+        if self.runner.running:
+            self.runner.stop()
+            self.session.carry_on(self.session.settings)
+
     def _apply(self, dataset: Dataset | None = None, settings: Settings | None = None, *, table=None) -> bool:
         """Stop, then switch data and/or settings; on bad input say why and keep everything as it was."""
-        self.runner.stop()
+        self._stop_run()
         if dataset is not None and settings is None:
             settings = settings_for_new_data(self.session.dataset, dataset, self.session.settings)
         try:
             with _busy():
                 self.session.change(dataset, settings)
-        except (DataError, ValueError) as exc:
-            self.show_error("Cannot use these settings", str(exc))
+        except Exception as exc:  # noqa: BLE001 - said to the user; the data, settings and history stay
+            message = " ".join(str(exc).split()) or type(exc).__name__
+            if not isinstance(exc, ValueError):  # not a refusal the engine meant to make: say what it was
+                message = f"{type(exc).__name__}: {message}"
+            source = (dataset or self.session.dataset).source
+            if source not in message:  # every message about data names where they come from
+                message = f"{source}: {message}"
+            self.show_error("Cannot use these settings", message)
             self.model_controls.show_settings(self.session.settings)
             self._draw_latest()
             return False
@@ -540,7 +567,7 @@ class MainWindow(QMainWindow):
         if settings == self.session.settings:
             return
         was_running = self.runner.running
-        self.runner.stop()
+        self._stop_run()
         if self.session.carry_on(settings):  # only when EM stops changed: carry on, not over
             self._paused = False
             self.model_controls.show_settings(self.session.settings)
@@ -617,6 +644,11 @@ class MainWindow(QMainWindow):
                 dataset = table.plane(columns)
         except DataError as exc:
             self.show_error("Cannot open the file", str(exc))
+            return False
+        except Exception as exc:  # noqa: BLE001 - a reader's slip must not take the user's session with it
+            detail = " ".join(str(exc).split())
+            detail = detail if len(detail) <= 200 else detail[:200] + "…"
+            self.show_error("Cannot open the file", f"{path}: cannot be read ({type(exc).__name__}: {detail})")
             return False
         if not self._apply(dataset, table=table):
             return False
@@ -778,6 +810,22 @@ class MainWindow(QMainWindow):
             f"<span style='color:{color}'>{_headline(state)}</span>"
         )
         self._show_actions()
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        if hasattr(self, "splitter"):
+            QTimer.singleShot(0, self._fit_side_panel)  # once the layout has the new size
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        QTimer.singleShot(0, self._fit_side_panel)
+
+    def _fit_side_panel(self):
+        """On a small screen the side panel gives way to the canvas, down to what it needs."""
+        left, side = self.splitter.sizes()
+        limit = max(self._side_need(), int(0.34 * self.width()))
+        if side > limit:
+            self.splitter.setSizes([left + side - limit, limit])
 
     # ------------------------------------------------------------------ lifetime
 
