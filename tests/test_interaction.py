@@ -156,7 +156,7 @@ def test_an_empty_canvas_explains_and_drawing_starts_the_fit(qtbot, window):
     panel = window.interaction.panel
     panel.clear.click()
     window.run_controls.step.click()
-    assert not window.runner.running and "add 3 more" in window.statusBar().currentMessage()
+    assert not window.runner.running and "add 3 more" in window.notice.text()
     assert "add 3 more" in panel.caption.text() and not panel.m_step.isEnabled()
     panel.mode_buttons["draw"].click()
     for xy in ([0.0, 0.0], [4.0, 0.5], [1.0, 3.0]):

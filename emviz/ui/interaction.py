@@ -160,7 +160,7 @@ class Interaction(QObject):
     # ------------------------------------------------------------------ requests
 
     def _say(self, message: str, ms: int = 6000) -> None:
-        self.window.statusBar().showMessage(message, ms)
+        self.window.say(message, ms)  # above the plots, where the user looks
 
     def _done(self, data_changed: bool) -> None:
         if data_changed:

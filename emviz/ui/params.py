@@ -2,17 +2,18 @@
 
 Numbers are never cut: every column is as wide as its widest number (the table
 scrolls sideways in a narrow panel, and down for many components), and the
-digits follow the data's spread (emviz.numbers).
+digits follow the data's spread (emviz.numbers, shared with the command line).
 """
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from emviz.gmm import Mixture
-from emviz.numbers import parameter_rows
+from emviz.numbers import format_for_spread
 from emviz.ui import palette
 
 HEADERS = ["", "π", "μ₁", "μ₂", "Σ₁₁", "Σ₁₂", "Σ₂₂"]
@@ -20,6 +21,27 @@ HEADERS = ["", "π", "μ₁", "μ₂", "Σ₁₁", "Σ₁₂", "Σ₂₂"]
 
 def _minus(text: str) -> str:
     return text.replace("-", "−")
+
+
+def parameter_texts(mixture: Mixture) -> list[list[str]]:
+    """Each component's π, μ₁, μ₂, Σ₁₁, Σ₁₂, Σ₂₂ as text, with the digits the data's spread needs.
+
+    A mean column resolves the smallest standard deviation of any component along
+    it (the columns may be in different units); each covariance gets the digits of
+    its own smallest variance, as the command line prints them (emviz.numbers).
+    """
+    means, covariances = mixture.means[:, :2], mixture.covariances[:, :2, :2]
+    variances = np.diagonal(covariances, axis1=1, axis2=2)  # (k, 2)
+    columns = []
+    for j in range(2):
+        positive = variances[:, j][variances[:, j] > 0]
+        columns.append(format_for_spread(means[:, j], float(np.sqrt(positive.min())) if positive.size else 0.0))
+    rows = []
+    for i in range(mixture.k):
+        own = variances[i][variances[i] > 0]
+        cov = format_for_spread(covariances[i][np.triu_indices(2)], float(own.min()) if own.size else 0.0)
+        rows.append([format_for_spread([mixture.weights[i]], 1.0)[0], columns[0][i], columns[1][i], *cov])
+    return rows
 
 
 class ParameterTable(QTableWidget):
@@ -68,8 +90,7 @@ class ParameterTable(QTableWidget):
                     cell = QTableWidgetItem()
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                     self.setItem(i, j, cell)
-        rows = parameter_rows(mixture.weights, mixture.means[:, :2], mixture.covariances[:, :2, :2])
-        for i, row in enumerate(rows):
+        for i, row in enumerate(parameter_texts(mixture)):
             for j, text in enumerate(row, start=1):
                 self.item(i, j).setText(_minus(text))
 
