@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QFont
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from emviz.gmm import Mixture
@@ -74,7 +74,11 @@ class ParameterTable(QTableWidget):
             self.horizontalHeaderItem(i).setToolTip(tip)
         self.setToolTip(f"1 = {columns[0]}, 2 = {columns[1]}")
 
-    def set_mixture(self, mixture: Mixture):
+    COLLAPSED_TIP = ("collapsed: this component carries about one point's weight, or its covariance sits at "
+                     "the regularisation floor; its likelihood is not the fit of a cluster")
+
+    def set_mixture(self, mixture: Mixture, collapsed=()):
+        """Show ``mixture``; the components in ``collapsed`` (0-based) are marked ✕ and greyed."""
         if self.rowCount() != mixture.k:
             self.setRowCount(mixture.k)
             bold = QFont()
@@ -90,9 +94,16 @@ class ParameterTable(QTableWidget):
                     cell = QTableWidgetItem()
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                     self.setItem(i, j, cell)
+        grey, ink = QBrush(QColor("#8A8A8A")), QBrush(palette.INK)
         for i, row in enumerate(parameter_texts(mixture)):
+            down = i in collapsed
+            self.item(i, 0).setText(f" {i + 1} ✕ " if down else f" {i + 1} ")
+            self.item(i, 0).setToolTip(self.COLLAPSED_TIP if down else "")
             for j, text in enumerate(row, start=1):
-                self.item(i, j).setText(_minus(text))
+                cell = self.item(i, j)
+                cell.setText(_minus(text))
+                cell.setForeground(grey if down else ink)
+                cell.setToolTip(self.COLLAPSED_TIP if down else "")
 
     def text(self, row: int, column: int) -> str:
         return self.item(row, column).text()

@@ -73,6 +73,21 @@ def _minus(text: str) -> str:
     return text.replace("-", "−")
 
 
+def _collapsed(step) -> tuple:
+    """The components the engine found degenerate in ``step`` (0-based); () from an engine that does not say."""
+    return tuple(getattr(step, "collapsed", ()))
+
+
+def collapsed_words(collapsed) -> str:
+    """'component 2 collapsed onto a point' (numbered from 1, as the table and the canvas number them)."""
+    if not collapsed:
+        return ""
+    names = [str(i + 1) for i in collapsed]
+    if len(names) == 1:
+        return f"component {names[0]} collapsed onto a point"
+    return f"components {', '.join(names[:-1])} and {names[-1]} collapsed onto points"
+
+
 def _scale_axes(plot: pg.PlotWidget, scale: float):
     """Tick labels and axis titles of a pyqtgraph plot at ``scale`` times their desk size."""
     item = plot.getPlotItem()
@@ -756,7 +771,7 @@ class MainWindow(QMainWindow):
             np.fromiter((s.log_likelihood for s in curve), dtype=float, count=len(curve)),
             current=index,
         )
-        self.params.set_mixture(step.mixture)
+        self.params.set_mixture(step.mixture, _collapsed(step))
         self.run_controls.show_history(index, len(history) - 1)
         self._show_status(step, replay=replay)
         self.interaction.on_drawn(index)
@@ -801,6 +816,9 @@ class MainWindow(QMainWindow):
         self.status_iteration.setText(f"iteration {step.iteration}")
         self.status_ll.setText("log-likelihood " + _minus(f"{step.log_likelihood:.6f}"))
         self.status_delta.setText(f"Δ {delta}")
+        collapsed = collapsed_words(_collapsed(step))
+        if collapsed:  # a degenerate fit is not reported as any other
+            state = f"{state}; {collapsed}"
         self.status_state.setText(state)
         color = next((c for word, c in (("failed", "#B00020"), ("converged", "#007A4D"), ("stopped", "#B35900"))
                       if state.startswith(word)), palette.INK.name())
@@ -808,6 +826,7 @@ class MainWindow(QMainWindow):
             f"<span>Iteration {step.iteration}</span>&nbsp;&nbsp;·&nbsp;&nbsp;"
             f"<span>mean log-likelihood {_minus(f'{step.log_likelihood:.4f}')}</span>&nbsp;&nbsp;·&nbsp;&nbsp;"
             f"<span style='color:{color}'>{_headline(state)}</span>"
+            + (f"&nbsp;&nbsp;·&nbsp;&nbsp;<span style='color:#B00020'>{collapsed}</span>" if collapsed else "")
         )
         self._show_actions()
 
@@ -861,8 +880,7 @@ def run_app(dataset: Dataset | None = None, settings: Settings | None = None, ta
     window = MainWindow(dataset, settings, table=table)
     available = window._available_size()
     if available.width() < PREFERRED_SIZE.width() or available.height() < PREFERRED_SIZE.height():
-        window.showMaximized()  # a small screen (a 1280x720 projector): all of it
-    else:
-        window.show()
+        window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)  # a small screen: all of it
+    window.show()
     return app.exec()
 
