@@ -353,3 +353,14 @@ def test_presentation_mode_is_large_full_screen_and_all_on_the_keyboard(qtbot, w
     assert window.presenting
     qtbot.keyClick(window.plots_panel, Qt.Key.Key_F11)
     assert not window.presenting
+
+
+def test_show_density_from_the_box_the_menu_and_the_key(qtbot, window):
+    r = window.run_controls
+    assert not window.canvas.show_density
+    r.density.setChecked(True)
+    assert window.canvas.show_density and window.density_action.isChecked()
+    press(qtbot, Qt.Key.Key_D, window.plots_panel)
+    assert not window.canvas.show_density and not r.density.isChecked()
+    window.density_action.trigger()
+    assert window.canvas.show_density and r.density.isChecked()

@@ -293,8 +293,11 @@ class RunControls(QGroupBox):
         )
         self.third_ellipse = QCheckBox("3σ ellipses")
         self.third_ellipse.setToolTip("Also draw the 3 standard deviation ellipse of each component (dotted)")
+        self.density = QCheckBox("Show density")
+        self.density.setToolTip("Shade the mixture's log-density under the points, darkest at the peaks (D)")
         toggles.addWidget(self.hard_labels)
         toggles.addWidget(self.third_ellipse)
+        toggles.addWidget(self.density)
         layout.addLayout(toggles)
         self.zoom_curve = QCheckBox("Curve: zoom on the later iterations")
         self.zoom_curve.setToolTip(

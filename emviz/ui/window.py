@@ -248,6 +248,8 @@ class MainWindow(QMainWindow):
         self.zoom_action.setCheckable(True)
         self.hard_action = view_menu.addAction("Hard labels\tH")
         self.hard_action.setCheckable(True)
+        self.density_action = view_menu.addAction("Show density\tD")
+        self.density_action.setCheckable(True)
         # the window holds the actions with shortcuts too: they must work with the menu bar
         # hidden, as it is in presentation mode
         self.addActions([self.open_action, quit_action, self.presentation_action])
@@ -302,10 +304,12 @@ class MainWindow(QMainWindow):
         r.hard_labels.toggled.connect(self._on_display_changed)
         r.third_ellipse.toggled.connect(self._on_display_changed)
         # a checkbox and a menu entry, one state
-        for box, action in ((r.zoom_curve, self.zoom_action), (r.hard_labels, self.hard_action)):
+        for box, action in ((r.zoom_curve, self.zoom_action), (r.hard_labels, self.hard_action),
+                            (r.density, self.density_action)):
             box.toggled.connect(action.setChecked)
             action.toggled.connect(box.setChecked)
         r.zoom_curve.toggled.connect(self.likelihood.set_zoom_end)
+        r.density.toggled.connect(self.canvas.set_show_density)
         self.runner.stepped.connect(self._on_step)
         self.runner.finished.connect(self._on_run_finished)
         self.runner.failed.connect(self._on_failed)
@@ -325,6 +329,7 @@ class MainWindow(QMainWindow):
                 Qt.Key.Key_R: self.reset,
                 Qt.Key.Key_Z: r.zoom_curve.toggle,
                 Qt.Key.Key_H: r.hard_labels.toggle,
+                Qt.Key.Key_D: r.density.toggle,
                 Qt.Key.Key_Plus: lambda: self.change_speed(+1),
                 Qt.Key.Key_Equal: lambda: self.change_speed(+1),
                 Qt.Key.Key_Minus: lambda: self.change_speed(-1),
