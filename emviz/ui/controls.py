@@ -293,13 +293,13 @@ class RunControls(QGroupBox):
         )
         self.third_ellipse = QCheckBox("3σ ellipses")
         self.third_ellipse.setToolTip("Also draw the 3 standard deviation ellipse of each component (dotted)")
-        self.density = QCheckBox("Show density")
+        self.density = QCheckBox("Density")  # short: the row must fit a narrow side panel
         self.density.setToolTip("Shade the mixture's log-density under the points, darkest at the peaks (D)")
         toggles.addWidget(self.hard_labels)
         toggles.addWidget(self.third_ellipse)
         toggles.addWidget(self.density)
         layout.addLayout(toggles)
-        self.zoom_curve = QCheckBox("Curve: zoom on the later iterations")
+        self.zoom_curve = QCheckBox("Zoom the curve on the end")
         self.zoom_curve.setToolTip(
             "Fit the log-likelihood axis to the later half of the iterations; earlier ones below it "
             "are marked on the bottom edge (Z)"

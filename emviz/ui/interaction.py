@@ -75,6 +75,8 @@ class InteractionPanel(QGroupBox):
             button.setToolTip(tips[mode])
             self.modes.addButton(button)
             self.mode_buttons[mode] = button
+            # as narrow as the text allows, so the side panel fits a 1024 px screen beside the canvas
+            button.setMinimumWidth(button.fontMetrics().horizontalAdvance(button.text()) + 18)
             modes_row.addWidget(button)
         self.mode_buttons[LOOK].setChecked(True)
         self.brush = QSpinBox()

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -38,7 +39,7 @@ from emviz.worker import EMRunner
 DRAW_INTERVAL_MS = 16  # redraw at most at screen rate, however fast snapshots arrive
 RUN_BUDGET = 10**9
 PREFERRED_SIZE = QSize(1500, 950)
-SIDE_WIDTH = 440  # the side panel's width when there is room
+SIDE_WIDTH = 375  # the side panel's width in a 1500 px window: a quarter
 SIDE_MIN_WIDTH = 330  # at 1024 px the canvas still gets most of the window
 PRESENTATION_SCALE = 1.8  # 11 pt tick labels become 19.8 pt: readable from the back of a hall
 PRESENTATION_SIDE_SHARE = 0.3  # the most of the screen's width the run controls may take when presenting
@@ -133,7 +134,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("emviz — EM for Gaussian mixtures")
         self.header = QLabel()
         self.header.setContentsMargins(8, 4, 8, 4)
-        self.header.setWordWrap(True)  # two lines in a narrow window rather than a wide minimum
+        # one line that never widens the window: in a narrow one its type gets smaller (_fit_header)
+        self.header.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         # messages for the user, where the user looks: above the plots, not in a corner
         self.notice = QLabel()
         self.notice.setWordWrap(True)
@@ -151,9 +153,9 @@ class MainWindow(QMainWindow):
         self.plots = QSplitter(Qt.Orientation.Vertical)
         self.plots.addWidget(self.canvas)
         self.plots.addWidget(self.likelihood)
-        self.plots.setStretchFactor(0, 3)
+        self.plots.setStretchFactor(0, 4)
         self.plots.setStretchFactor(1, 1)
-        self.plots.setSizes([700, 230])
+        self.plots.setSizes([760, 190])
         self.plots.setChildrenCollapsible(False)
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -191,10 +193,12 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.side_panel)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 0)
+        # the plots get three quarters of any change of width, the side panel one, down to what it
+        # needs (it never gets narrower than its widest row: it scrolls down, not sideways)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([1020, SIDE_WIDTH])
+        self.splitter.setSizes([3 * SIDE_WIDTH, SIDE_WIDTH])
         self.setCentralWidget(self.splitter)
 
         bar = self.statusBar()
@@ -203,10 +207,13 @@ class MainWindow(QMainWindow):
         self.status_ll = QLabel()
         self.status_delta = QLabel()
         self.status_state = QLabel()
+        # the state takes what room is left (its words are also in the header); the numbers
+        # keep their room
+        self.status_state.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.status_state, 1)
         for label in (self.status_iteration, self.status_ll, self.status_delta):
             label.setContentsMargins(6, 0, 6, 0)
-            bar.addWidget(label)
+            bar.addPermanentWidget(label)
         self._build_menus()
         self._set_fonts(1.0)
         self.resize(initial_size(self._available_size()))
@@ -244,7 +251,7 @@ class MainWindow(QMainWindow):
         self.presentation_action.setCheckable(True)
         self.presentation_action.setShortcut(QKeySequence(Qt.Key.Key_F11))
         self.presentation_action.toggled.connect(self.set_presentation)
-        self.zoom_action = view_menu.addAction("Zoom the curve on the later iterations\tZ")
+        self.zoom_action = view_menu.addAction("Zoom the curve on the end\tZ")
         self.zoom_action.setCheckable(True)
         self.hard_action = view_menu.addAction("Hard labels\tH")
         self.hard_action.setCheckable(True)
@@ -256,10 +263,7 @@ class MainWindow(QMainWindow):
 
     def _set_fonts(self, scale: float):
         """Desk sizes at scale 1; presentation mode makes everything readable from the back of a hall."""
-        header_font = QFont()
-        header_font.setPointSizeF(17 * scale)
-        header_font.setBold(True)
-        self.header.setFont(header_font)
+        self._fit_header()
         text_font = QFont()
         text_font.setPointSizeF(max(11.0, QApplication.font().pointSizeF()) * scale)
         for widget in (self.notice, self.statusBar(), self.run_controls):
@@ -514,7 +518,7 @@ class MainWindow(QMainWindow):
             self.showNormal()
             self.restoreGeometry(self._geometry_before_presenting)
             self.notice.hide()
-        side = self._side_need() if on else max(self._side_need(), SIDE_WIDTH)
+        side = self._side_need() if on else max(self._side_need(), self.width() // 4)
         # on a narrow screen the run controls in large type would crowd the canvas: hide them,
         # the keyboard does it all
         self.side_panel.setVisible(not on or side <= PRESENTATION_SIDE_SHARE * self.width())
@@ -834,22 +838,27 @@ class MainWindow(QMainWindow):
             + (f"&nbsp;&nbsp;·&nbsp;&nbsp;<span style='color:#B00020'>{collapsed}</span>" if collapsed else "")
         )
         self._show_actions()
+        self._fit_header()
+        # lay the status bar out now: 'emviz render' grabs the window without an event loop
+        self.statusBar().layout().activate()
+
+    def _fit_header(self):
+        """The header's type at its size (17 pt, scaled when presenting), smaller if the line would not fit."""
+        font = QFont()
+        font.setBold(True)
+        font.setPointSizeF(17 * self._scale)
+        self.header.setFont(font)
+        room = self.plots_panel.width() - 20
+        need = self.header.sizeHint().width()
+        if need > room > 0:
+            font.setPointSizeF(max(8.0, 17 * self._scale * room / need))
+            self.header.setFont(font)
+        self.plots_panel.layout().activate()  # its height follows the type at once
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
-        if hasattr(self, "splitter"):
-            QTimer.singleShot(0, self._fit_side_panel)  # once the layout has the new size
-
-    def showEvent(self, event):
-        super().showEvent(event)
-        QTimer.singleShot(0, self._fit_side_panel)
-
-    def _fit_side_panel(self):
-        """On a small screen the side panel gives way to the canvas, down to what it needs."""
-        left, side = self.splitter.sizes()
-        limit = max(self._side_need(), int(0.34 * self.width()))
-        if side > limit:
-            self.splitter.setSizes([left + side - limit, limit])
+        if hasattr(self, "header"):
+            self._fit_header()
 
     # ------------------------------------------------------------------ lifetime
 
