@@ -94,9 +94,17 @@ class MainWindow(QMainWindow):
         self.header.setContentsMargins(8, 4, 8, 4)
         self.canvas = MixtureCanvas()
         self.likelihood = LikelihoodPlot()
+        self.interaction = Interaction(self)  # draw, erase, drag the start, half-steps, inspector, bound
+        bound_box = QGroupBox("The bound EM climbs")
+        QVBoxLayout(bound_box).addWidget(self.interaction.bound_view)
+        curves = QSplitter(Qt.Orientation.Horizontal)  # the log-likelihood and, beside it, its bound
+        curves.addWidget(self.likelihood)
+        curves.addWidget(bound_box)
+        curves.setStretchFactor(0, 3)
+        curves.setStretchFactor(1, 1)
         plots = QSplitter(Qt.Orientation.Vertical)
         plots.addWidget(self.canvas)
-        plots.addWidget(self.likelihood)
+        plots.addWidget(curves)
         plots.setStretchFactor(0, 3)
         plots.setStretchFactor(1, 1)
         plots.setSizes([700, 230])
@@ -114,15 +122,12 @@ class MainWindow(QMainWindow):
         params_box = QGroupBox("Parameters (π, μ, Σ)")
         params_layout = QVBoxLayout(params_box)
         params_layout.addWidget(self.params)
-        self.interaction = Interaction(self)  # draw, erase, drag the start, half-steps, inspector, bound
         inspector_box = QGroupBox("Why this colour (click a point)")
         QVBoxLayout(inspector_box).addWidget(self.interaction.inspector)
-        bound_box = QGroupBox("The bound EM climbs")
-        QVBoxLayout(bound_box).addWidget(self.interaction.bound_view)
         side = QWidget()
         side_layout = QVBoxLayout(side)
-        for widget in (self.run_controls, self.interaction.panel, self.model_controls, self.data_controls,
-                       params_box, inspector_box, bound_box):
+        for widget in (self.run_controls, self.interaction.panel, inspector_box, self.model_controls,
+                       self.data_controls, params_box):
             side_layout.addWidget(widget)
         side_layout.addStretch(1)
         scroll = QScrollArea()
