@@ -249,3 +249,13 @@ def test_the_bound_view_follows_the_half_steps(qtbot, window):
     assert now == window.session.bound() and now.gap > 0 and now.lower_bound >= before.lower_bound
     window.interaction.panel.e_step.click()
     assert view.shown[1].gap == 0.0
+
+
+def test_typing_an_e_in_a_field_types_it_and_takes_no_half_step(qtbot, window):
+    window.interaction.panel.m_step.click()
+    history = window.session.history
+    field = window.model_controls.tol.lineEdit()
+    field.setFocus()
+    field.selectAll()
+    qtbot.keyClicks(field, "1e-5")
+    assert field.text() == "1e-5" and window.session.history == history
