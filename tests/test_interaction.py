@@ -267,3 +267,39 @@ def test_typing_an_e_in_a_field_types_it_and_takes_no_half_step(qtbot, window):
     field.selectAll()
     qtbot.keyClicks(field, "1e-5")
     assert field.text() == "1e-5" and window.session.history == history
+
+
+def test_eighty_random_touches_never_break_the_window(qtbot, window, errors):
+    rng = np.random.default_rng(5)
+    i = window.interaction
+    panel = i.panel
+
+    def click_at_random():
+        mode = ["look", "draw", "erase", "place means"][rng.integers(4)]
+        panel.mode_buttons[mode].click()
+        xy = rng.normal(2.0, 3.0, size=2)
+        qtbot.mouseClick(window.canvas.viewport(), Qt.MouseButton.LeftButton, pos=pixel(window, xy).toPoint())
+
+    def step():
+        if window.session.missing or window.session.finished:
+            window.run_controls.step.click()  # says why and does nothing
+            return
+        with qtbot.waitSignal(window.run_finished, timeout=10_000):
+            window.run_controls.step.click()
+
+    actions = [panel.e_step.click, panel.m_step.click, panel.undo.click, panel.redo.click, panel.bad_start.click,
+               click_at_random, click_at_random, step,
+               lambda: panel.clear.click() if rng.random() < 0.3 else None,
+               lambda: window.run_controls.history.setValue(int(rng.integers(0, window.run_controls.history.maximum() + 1)))]
+    for _ in range(80):
+        actions[rng.integers(len(actions))]()
+        session = window.session
+        assert len(window.canvas.points._x) == session.n
+        history = session.history
+        if history:
+            assert history[0].kind in ("start", "edited start") and history[0].iteration == 0
+            assert all(b.iteration - a.iteration in (0, 1) for a, b in zip(history, history[1:]))
+            assert session.missing == ""
+        else:
+            assert session.missing and session.state() == session.missing
+    assert errors == []
