@@ -69,6 +69,7 @@ CLI_CASES = {
     "columns with a preset": (["fit", "article", "--columns", "x,y"], "article: --columns applies to CSV files only"),
     "no such file": (["fit", "missing.csv"], "missing.csv: no such file"),
     "no such preset": (["fit", "nosuch"], "nosuch: no such file or preset; presets are: article"),
+    "an empty source": (["fit", ""], "the data source is empty; give a CSV file, a preset (article, "),
     "a folder": (["fit", "."], ".: is a folder, not a CSV file"),
     "one distinct point": (["fit", "same.csv", "-k", "2"],
                            "same.csv: k=2 components but the data have only 1 distinct points; decrease k"),

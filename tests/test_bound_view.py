@@ -22,7 +22,7 @@ def test_the_view_shows_the_gap_open_after_m_and_closed_after_e(qtbot):
     heights = view.gap.opts["height"]
     np.testing.assert_array_equal(heights, [start.gap, after_m.gap])
     assert heights[0] == 0.0 and heights[1] > 0  # the gap opened at the M-step
-    assert after_m.lower_bound > start.lower_bound and "rose" in view.caption.text()
+    assert after_m.lower_bound > start.lower_bound and "(L +" in view.caption.text()
     session.e_step()
     after_e = session.bound()
     view.show_bounds(after_e, after_m)

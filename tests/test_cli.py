@@ -160,3 +160,32 @@ def test_table_formats_for_the_spread_not_the_offset(capsys, tmp_path):
     printed = np.array([float(v) for v in covariance_text.replace("[", "").replace("]", "").split(",")])
     np.testing.assert_allclose(printed, np.ravel(report["covariances"][0]), rtol=2e-3)
     assert np.all(printed != 0)
+
+
+def collapsing_csv(tmp_path):
+    """A cluster and one far point: with k=2, one component sits on that point alone."""
+    rng = np.random.default_rng(0)
+    points = np.vstack([rng.normal(size=(200, 2)), [[60.0, 60.0]]])
+    path = tmp_path / "outlier.csv"
+    np.savetxt(path, points, delimiter=",", header="x,y", comments="", fmt="%.17g")
+    return path
+
+
+@pytest.mark.skipif(not hasattr(__import__("emviz.gmm").gmm.FitResult, "collapsed"),
+                    reason="the engine does not report collapsed components yet")
+def test_collapsed_components_are_said_in_the_table_and_the_json(capsys, tmp_path):
+    path = collapsing_csv(tmp_path)
+    code, out, _ = run(capsys, "fit", str(path), "-k", "2", "--json")
+    report = json.loads(out)
+    assert code == 0
+    far = int(np.argmax(np.array(report["means"])[:, 0]))
+    assert report["collapsed"] == [far]
+    code, out, _ = run(capsys, "fit", str(path), "-k", "2")
+    assert code == 0
+    assert (f"collapsed: component {far} sit on about one point or at the regularisation floor; their "
+            "parameters and the likelihood they add are not a fit of a cluster (decrease k, or try another "
+            "--seed or --init)") in out
+    rows = out.splitlines()[-2:]
+    assert rows[far].startswith(f"{far} (collapsed)") and not rows[1 - far].startswith(f"{1 - far} (collapsed)")
+    code, out, _ = run(capsys, "fit", "article", "--json")
+    assert json.loads(out)["collapsed"] == []

@@ -33,6 +33,10 @@ def load(
     given for a source they do not apply to is an error, not silently ignored.
     """
     source = str(source)
+    if not source.strip():
+        raise DataError(
+            f"the data source is empty; give a CSV file, a preset ({', '.join(PRESETS)}) or '{GENERATE}'"
+        )
     given = {"--points": n, "--data-seed": seed, "--true-k": true_k, "--separation": separation}
     if is_drawn(source):
         if columns is not None:

@@ -38,17 +38,19 @@ class BoundView(QWidget):
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
-        self.plot.setMinimumHeight(150)
+        self.plot.setMinimumHeight(70)
+        self.plot.setMaximumHeight(220)
         self.plot.setXRange(-0.6, 1.6, padding=0)
         self.plot.getAxis("bottom").setTicks([[(0, "before"), (1, "now")]])
-        self.plot.getAxis("left").setLabel("per point")
+        self.plot.getAxis("bottom").setHeight(26)
+        self.setToolTip("log p(X | θ) = L(q, θ) + KL(q ‖ p(z | X, θ)), per point: the lower bound L (blue) "
+                        "and the KL gap (shaded) for the snapshot before and the one shown")
         self.gap = pg.BarGraphItem(x=[0, 1], y0=[0, 0], height=[0, 0], width=2 * HALF_WIDTH,
                                    brush=pg.mkBrush(GAP_COLOR), pen=pg.mkPen(None))
         self.lower = pg.PlotDataItem(connect="pairs", pen=pg.mkPen(LOWER_COLOR, width=3), name="L(q, θ)")
         self.log_p = pg.PlotDataItem(connect="pairs", pen=pg.mkPen(palette.INK, width=2), name="log p(X | θ)")
         for item in (self.gap, self.lower, self.log_p):
             self.plot.addItem(item)
-        self.plot.addLegend(offset=(5, 5)).addItem(self.gap, "KL gap")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
@@ -82,10 +84,11 @@ class BoundView(QWidget):
             pad = max(high - low, 1e-3 * max(1.0, abs(high))) * 0.25
             self.plot.setYRange(low - pad, high + pad, padding=0)
         self.caption.setText(
-            f"log p(X | θ) = L(q, θ) + KL(q ‖ p(z | X, θ)) per point:<br>"
+            f"log p(X | θ) = <span style='color:{LOWER_COLOR}'>L(q, θ)</span> + "
+            f"<span style='color:#B35900'>KL(q ‖ p(z|X, θ))</span><br>"
             f"<b>{_minus(now.log_likelihood)}</b> = "
             f"<span style='color:{LOWER_COLOR}'><b>{_minus(now.lower_bound)}</b></span> + "
             f"<span style='color:#B35900'><b>{now.gap:.4g}</b></span>"
-            + (f" &nbsp;(L {'rose' if now.lower_bound >= before.lower_bound else 'fell'} by "
+            + (f" &nbsp;(L {'+' if now.lower_bound >= before.lower_bound else '−'}"
                f"{abs(now.lower_bound - before.lower_bound):.3g})" if before is not None else "")
         )

@@ -169,7 +169,12 @@ class Interaction(QObject):
             self.placed = []
             if self.selected is not None and self.selected >= self.session.n:
                 self.selected = None
+            # the view stays where it is: refitting it to the data after every click would move
+            # the canvas under the pen (and the first points on an empty canvas would set a tiny range)
+            view = self.tools.view
+            (x0, x1), (y0, y1) = view.viewRange()
             self.window.show_data()
+            view.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self.window.draw_step(-1)
 
     def set_mode(self, mode: str) -> None:

@@ -29,6 +29,7 @@ MODES = (LOOK, DRAW, ERASE, PLACE)
 
 HANDLE_PIXELS = 10  # how near a handle a press must land to grab it
 CLICK_PIXELS = 4  # a press and release closer than this is a click, not a drag
+ARROW_TIP_PIXELS = 15  # the arrow ends this far from the new mean: outside its marker
 SPRAY_STEP = 0.5  # spray again after the mouse moved this many brush radii
 _CIRCLE = np.stack([np.cos(np.linspace(0, 2 * np.pi, 65)), np.sin(np.linspace(0, 2 * np.pi, 65))])
 
@@ -174,8 +175,12 @@ class CanvasTools(QObject):
             pa, pb = self.to_pixels(a), self.to_pixels(b)
             if math.hypot(pb.x() - pa.x(), pb.y() - pa.y()) < 3:
                 continue  # a mean that did not move has no arrow
+            length = math.hypot(pb.x() - pa.x(), pb.y() - pa.y())
             angle = math.degrees(math.atan2(pb.y() - pa.y(), pb.x() - pa.x()))
-            head = pg.ArrowItem(pos=(b[0], b[1]), angle=180 + angle, headLen=12, tipAngle=35,
+            # the tip stops at the edge of the new mean's marker, which would hide it
+            back = min(ARROW_TIP_PIXELS, length / 2) / length
+            tip = self.to_data(QPointF(pb.x() - back * (pb.x() - pa.x()), pb.y() - back * (pb.y() - pa.y())))
+            head = pg.ArrowItem(pos=(tip[0], tip[1]), angle=180 + angle, headLen=12, tipAngle=35,
                                 brush=pg.mkBrush(palette.qcolor(i)), pen=pg.mkPen(palette.INK, width=1))
             head.setZValue(55)
             item.addItem(head, ignoreBounds=True)

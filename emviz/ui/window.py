@@ -150,9 +150,17 @@ class MainWindow(QMainWindow):
         self._notice_timer.timeout.connect(self.notice.hide)
         self.canvas = MixtureCanvas()
         self.likelihood = LikelihoodPlot()
+        self.interaction = Interaction(self)  # draw, erase, drag the start, half-steps, inspector, bound
+        self.bound_box = QGroupBox("The bound EM climbs")
+        QVBoxLayout(self.bound_box).addWidget(self.interaction.bound_view)
+        curves = QSplitter(Qt.Orientation.Horizontal)  # the log-likelihood and, beside it, its bound
+        curves.addWidget(self.likelihood)
+        curves.addWidget(self.bound_box)
+        curves.setStretchFactor(0, 3)
+        curves.setStretchFactor(1, 1)
         self.plots = QSplitter(Qt.Orientation.Vertical)
         self.plots.addWidget(self.canvas)
-        self.plots.addWidget(self.likelihood)
+        self.plots.addWidget(curves)
         self.plots.setStretchFactor(0, 4)
         self.plots.setStretchFactor(1, 1)
         self.plots.setSizes([760, 190])
@@ -173,15 +181,12 @@ class MainWindow(QMainWindow):
         self.params_box = QGroupBox("Parameters (π, μ, Σ)")
         params_layout = QVBoxLayout(self.params_box)
         params_layout.addWidget(self.params)
-        self.interaction = Interaction(self)  # draw, erase, drag the start, half-steps, inspector, bound
         self.inspector_box = QGroupBox("Why this colour (click a point)")
         QVBoxLayout(self.inspector_box).addWidget(self.interaction.inspector)
-        self.bound_box = QGroupBox("The bound EM climbs")
-        QVBoxLayout(self.bound_box).addWidget(self.interaction.bound_view)
         side = QWidget()
         side_layout = QVBoxLayout(side)
-        for widget in (self.run_controls, self.interaction.panel, self.model_controls, self.data_controls,
-                       self.params_box, self.inspector_box, self.bound_box):
+        for widget in (self.run_controls, self.interaction.panel, self.inspector_box, self.model_controls,
+                       self.data_controls, self.params_box):
             side_layout.addWidget(widget)
         side_layout.addStretch(1)
         self.side_panel = QScrollArea()
