@@ -29,6 +29,7 @@ from typing import Iterator
 
 import numpy as np
 from scipy.linalg import solve_triangular
+from scipy.spatial import cKDTree
 
 __all__ = [
     "COVARIANCE_TYPES",
@@ -252,6 +253,29 @@ def _log_normalize(weighted_log_prob):
     return top + np.log(total)
 
 
+def _log_prob_constants(log_weights, prec_chol):
+    """log w_k + log det P_k - d log(2 pi) / 2, shape (k,)."""
+    d = prec_chol.shape[-1]
+    return log_weights + np.log(np.diagonal(prec_chol, axis1=1, axis2=2)).sum(axis=1) - 0.5 * d * _LOG_2PI
+
+
+def _weighted_log_prob_chunk(XT, const, means, prec_chol):
+    """log(w_k N(x | mu_k, P_k)) of the points XT (d, c), shape (k, c), with two (d, c) work arrays."""
+    d, c = XT.shape
+    k = means.shape[0]
+    diff = np.empty((d, c))
+    y = np.empty((d, c))
+    block = np.empty((k, c))
+    for j in range(k):
+        np.subtract(XT, means[j][:, None], out=diff)
+        np.matmul(prec_chol[j].T, diff, out=y)
+        np.multiply(y, y, out=y)
+        np.sum(y, axis=0, out=block[j])
+        block[j] *= -0.5
+        block[j] += const[j]
+    return block, diff, y
+
+
 def _chunk_loop(X, log_weights, means, prec_chol, centers=None, resp_out=None):
     """The one loop over chunks of points behind both passes (numpy reference).
 
@@ -262,7 +286,7 @@ def _chunk_loop(X, log_weights, means, prec_chol, centers=None, resp_out=None):
     """
     n, d = X.shape
     k = means.shape[0]
-    const = log_weights + np.log(np.diagonal(prec_chol, axis1=1, axis2=2)).sum(axis=1) - 0.5 * d * _LOG_2PI
+    const = _log_prob_constants(log_weights, prec_chol)
     ll_sum = 0.0
     if centers is not None:
         nk = np.zeros(k)
@@ -270,17 +294,7 @@ def _chunk_loop(X, log_weights, means, prec_chol, centers=None, resp_out=None):
         s2 = np.zeros((k, d, d))
     for rows in _chunks(n, k):
         XT = np.ascontiguousarray(X[rows].T)  # (d, c)
-        c = XT.shape[1]
-        diff = np.empty((d, c))
-        y = np.empty((d, c))
-        block = np.empty((k, c))
-        for j in range(k):
-            np.subtract(XT, means[j][:, None], out=diff)
-            np.matmul(prec_chol[j].T, diff, out=y)
-            np.multiply(y, y, out=y)
-            np.sum(y, axis=0, out=block[j])
-            block[j] *= -0.5
-            block[j] += const[j]
+        block, diff, y = _weighted_log_prob_chunk(XT, const, means, prec_chol)
         ll_sum += float(_log_normalize(block).sum())
         if resp_out is not None:
             resp_out[rows] = block.T
@@ -404,8 +418,29 @@ class Evaluator:
         return ll_sum / self.n, resp
 
     def log_likelihood(self, mixture) -> float:
-        """Mean log-likelihood per point of ``mixture``."""
+        """Mean log-likelihood per point of ``mixture`` (the same number :meth:`statistics` gives)."""
         return float(self.statistics(mixture)[0])
+
+    def weighted_log_prob(self, mixture, rows=slice(None)) -> np.ndarray:
+        """log(w_k N(x | mu_k, S_k)) of the points ``rows``, shape (k, c)."""
+        self._check(mixture)
+        XT = np.ascontiguousarray(self.X[rows].T)
+        const = _log_prob_constants(_log_weights(mixture.weights), mixture._prec_chol)
+        return _weighted_log_prob_chunk(XT, const, mixture.means, mixture._prec_chol)[0]
+
+    def m_step(self, posterior, covariance="full", reg_covar=1e-6, statistics=None) -> Mixture:
+        """The M-step from the responsibilities of ``posterior``: exactly the mixture :func:`em`
+        yields after ``posterior`` (same data, same settings).
+
+        ``statistics`` (nk, s1, s2) about ``posterior.means``, when already at hand, saves a pass.
+        """
+        if statistics is None:
+            statistics = self.statistics(posterior)[1:]
+        nk_raw, s1, s2 = statistics
+        return _mixture_from_statistics(
+            nk_raw, s1, s2, posterior.means, covariance, reg_covar,
+            lambda centers: self.statistics(posterior, centers)[1:],
+        )
 
     def responsibilities(self, mixture, *, transposed=False, rows=None) -> np.ndarray:
         """Posterior probabilities, shape (n, k), or (k, n) with ``transposed=True``.
@@ -545,18 +580,59 @@ def _check_settings(covariance, reg_covar, tol=0.0, max_iter=0):
         raise ValueError(f"max_iter must be an integer >= 0, got {max_iter!r}")
 
 
-def relative_reg_covar(X, scale=1e-6):
-    """A ``reg_covar`` in the data's own units: ``scale`` times the smallest non-zero column variance.
+# At most this many points (a fixed random subsample) measure the scale of the data.
+_REG_SAMPLE = 4096
 
-    scikit-learn's absolute default (1e-6) inflates covariances of data measured
-    on a 1e-4 scale a hundredfold; this choice regularises every data set alike.
+
+def _power_of_two_units(X):
+    """Per column the power of two 2**e with max |x_j| / 2**e in [0.5, 1) (1 for a zero column).
+
+    Dividing by a power of two is exact, so data in these units are the same numbers.
+    """
+    _, exponents = np.frexp(np.abs(X).max(axis=0))
+    return np.ldexp(1.0, exponents)
+
+
+def _robust_units(X):
+    """Each column centred on its median and divided by its interquartile range (or its
+    largest deviation when that is 0), so distances weigh the columns alike and an
+    outlier does not set the scale."""
+    median = np.median(X, axis=0)
+    deviation = X - median
+    q1, q3 = np.percentile(X, [25, 75], axis=0)
+    spread = q3 - q1
+    widest = np.abs(deviation).max(axis=0)
+    spread = np.where(spread > 0, spread, np.where(widest > 0, widest, 1.0))
+    return deviation / spread
+
+
+def relative_reg_covar(X, scale=1e-6):
+    """The default ``reg_covar``: ``scale`` times the data's finest within-cluster scale.
+
+    On a fixed random subsample of at most 4096 rows, exact duplicates removed, every
+    point's nearest neighbour is found (scipy's cKDTree, each column divided by its
+    interquartile range so that columns weigh alike); per column the median of the non-zero gaps to the nearest neighbour is
+    the finest scale the data resolve there, and the smallest of these, squared,
+    times ``scale`` is returned. Neither the distance between clusters nor a far
+    outlier changes it, and it follows the data's units; a constant column is
+    ignored. Data with fewer than two distinct points give ``scale`` itself.
+
+    A component's covariance is at least this (so never singular) and a cluster's is
+    many orders of magnitude larger, so the fit is not changed by it.
     """
     X = _check_data(X)
-    variances = X.var(axis=0)
-    positive = variances[variances > 0]
-    if positive.size == 0:
-        return scale
-    return float(scale * positive.min())
+    n = X.shape[0]
+    if n > _REG_SAMPLE:
+        X = X[np.sort(np.random.default_rng(0).choice(n, _REG_SAMPLE, replace=False))]
+    sample = np.unique(X, axis=0)
+    if sample.shape[0] < 2:
+        return float(scale)
+    _, nearest = cKDTree(_robust_units(sample)).query(_robust_units(sample), k=2)
+    gaps = np.abs(sample[nearest[:, 1]] - sample)  # (m, d)
+    finest = [float(np.median(column[column > 0])) for column in gaps.T if np.any(column > 0)]
+    if not finest:
+        return float(scale)
+    return float(scale * min(finest) ** 2)
 
 
 def n_parameters(k, d, covariance="full"):
@@ -698,12 +774,8 @@ def em(
     _check_finite(ll, 0)
     yield EMStep(0, mixture, float(ll), math.nan, False, _collapsed(mixture, nk_raw, reg_covar, floor))
     for iteration in range(1, int(max_iter) + 1):
-        previous = mixture
         try:
-            mixture = _mixture_from_statistics(
-                nk_raw, s1, s2, previous.means, covariance, reg_covar,
-                lambda centers: evaluator.statistics(previous, centers)[1:],
-            )
+            mixture = evaluator.m_step(mixture, covariance, reg_covar, statistics=(nk_raw, s1, s2))
         except ValueError as exc:
             raise ValueError(f"EM iteration {iteration}: {exc}") from None
         last_ll = ll
