@@ -488,6 +488,7 @@ def _mixture_from_statistics(nk_raw, s1, s2, centers, covariance, reg_covar, rec
         means = centers + delta
     # sum r (x - mu)(x - mu)^T with mu = c + delta, delta = s1 / (nk_raw + 10 eps)
     scatter = s2 - (2.0 * nk - nk_raw)[:, None, None] * (delta[:, :, None] * delta[:, None, :])
+    scatter = 0.5 * (scatter + scatter.transpose(0, 2, 1))  # sum r d_i d_j and sum r d_j d_i round apart
     covariances = _COVARIANCE_ESTIMATORS[covariance](nk, scatter, reg_covar)
     return Mixture(nk / nk.sum(), means, covariances)
 
@@ -532,19 +533,29 @@ def _add_to_diagonal(cov, value):
 
 
 def _project(mixture, covariance):
-    """The start mixture with the structure of ``covariance`` imposed (as scikit-learn would build it)."""
+    """The start mixture with the structure of ``covariance`` imposed (as scikit-learn would build it).
+
+    A mixture that has the structure already is returned as it is, so that EM resumed
+    from any of its snapshots continues exactly the same run.
+    """
     cov = mixture.covariances
     d = mixture.d
+    diagonal = np.diagonal(cov, axis1=1, axis2=2)
+    is_diagonal = np.array_equal(cov, diagonal[:, :, None] * np.eye(d))
     if covariance == "full":
         return mixture
     if covariance == "diag":
-        new = np.diagonal(cov, axis1=1, axis2=2)[:, :, None] * np.eye(d)
+        if is_diagonal:
+            return mixture
+        new = diagonal[:, :, None] * np.eye(d)
     elif covariance == "spherical":
-        new = np.diagonal(cov, axis1=1, axis2=2).mean(axis=1)[:, None, None] * np.eye(d)
+        if is_diagonal and np.all(diagonal == diagonal[:, :1]):
+            return mixture
+        new = diagonal.mean(axis=1)[:, None, None] * np.eye(d)
     else:
+        if np.all(cov == cov[0]):
+            return mixture
         new = np.broadcast_to(np.einsum("k,kij->ij", mixture.weights, cov), cov.shape)
-    if np.array_equal(new, cov):
-        return mixture
     return Mixture(mixture.weights, mixture.means, new)
 
 
@@ -559,6 +570,7 @@ def _check_data(X, k=None):
         raise ValueError(f"X must be a non-empty (n, d) array, got shape {X.shape}")
     if not np.all(np.isfinite(X)):
         raise ValueError("X contains NaN or infinite values; drop or fill those rows first")
+    _check_scale(X)
     if k is not None:
         if int(k) != k or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
@@ -567,6 +579,40 @@ def _check_data(X, k=None):
                 f"k={k} components need at least {k} points, but the data have {X.shape[0]}; decrease k"
             )
     return X
+
+
+# What float64 can fit. Sums of n squared deviations must not overflow (1.8e308) and
+# covariances, with 1e-6 of them as regularisation, must stay above the smallest normal
+# number (2.2e-308), where every digit is still kept: so a column may spread (max - min)
+# over 1e-145 .. 1e145, and hold values up to 1e290 (a constant column may sit anywhere there).
+_LARGEST_SPREAD = 1e145
+_SMALLEST_SPREAD = 1e-145
+_LARGEST_VALUE = 1e290
+
+
+def _check_scale(X):
+    top = np.abs(X).max(axis=0)
+    for j in np.flatnonzero(top > _LARGEST_VALUE):
+        raise ValueError(
+            f"column {j} holds values as large as {top[j]:.3g}: sums of them overflow float64; "
+            f"divide the data by {_power_of_ten(top[j])}"
+        )
+    spread = X.max(axis=0) - X.min(axis=0)
+    for j in range(X.shape[1]):
+        if spread[j] > _LARGEST_SPREAD:
+            raise ValueError(
+                f"column {j} spreads over {spread[j]:.3g}: squares of that overflow float64 "
+                f"(largest about 1.8e308); divide the data by {_power_of_ten(spread[j])}"
+            )
+        if 0 < spread[j] < _SMALLEST_SPREAD:
+            raise ValueError(
+                f"column {j} spreads over only {spread[j]:.3g}: covariances of that size are below "
+                f"what float64 holds (about 2.2e-308); multiply the data by {_power_of_ten(1 / spread[j])}"
+            )
+
+
+def _power_of_ten(value):
+    return f"1e{int(round(math.log10(value)))}"
 
 
 def _check_settings(covariance, reg_covar, tol=0.0, max_iter=0):
@@ -582,6 +628,7 @@ def _check_settings(covariance, reg_covar, tol=0.0, max_iter=0):
 
 # At most this many points (a fixed random subsample) measure the scale of the data.
 _REG_SAMPLE = 4096
+_REG_FLOOR = 1e-15
 
 
 def _power_of_two_units(X):
@@ -615,13 +662,17 @@ def relative_reg_covar(X, scale=1e-6):
     the finest scale the data resolve there, and the smallest of these, squared,
     times ``scale`` is returned. Neither the distance between clusters nor a far
     outlier changes it, and it follows the data's units; a constant column is
-    ignored. Data with fewer than two distinct points give ``scale`` itself.
+    ignored. Data with fewer than two distinct points give ``scale`` itself. It is never
+    below (1e-15 x the smallest column's extent)^2, the rounding level of the data.
 
     A component's covariance is at least this (so never singular) and a cluster's is
     many orders of magnitude larger, so the fit is not changed by it.
     """
     X = _check_data(X)
     n = X.shape[0]
+    spread = X.max(axis=0) - X.min(axis=0)
+    # below the rounding of the data's own extent a variance means nothing: the floor
+    floor = (_REG_FLOOR * spread[spread > 0].min()) ** 2 if np.any(spread > 0) else 0.0
     if n > _REG_SAMPLE:
         X = X[np.sort(np.random.default_rng(0).choice(n, _REG_SAMPLE, replace=False))]
     sample = np.unique(X, axis=0)
@@ -632,7 +683,7 @@ def relative_reg_covar(X, scale=1e-6):
     finest = [float(np.median(column[column > 0])) for column in gaps.T if np.any(column > 0)]
     if not finest:
         return float(scale)
-    return float(scale * min(finest) ** 2)
+    return float(max(scale * min(finest) ** 2, floor))
 
 
 def n_parameters(k, d, covariance="full"):
@@ -894,7 +945,7 @@ def initialize(X, k, method="kmeans++", seed=0, *, reg_covar=1e-6) -> Mixture:
     if method == "random-points":
         seeds = _distinct_random_rows(XcT, k, rng)
     else:
-        seeds = _kmeans_plusplus(XcT, k, rng)
+        seeds = _kmeans_plusplus(XcT, k, rng, X)
     labels = _nearest(XcT, seeds)
     if method == "kmeans":
         labels = _lloyd(XcT, seeds, labels)
@@ -964,7 +1015,7 @@ def _nearest(XcT, centers):
     return labels
 
 
-def _kmeans_plusplus(XcT, k, rng):
+def _kmeans_plusplus(XcT, k, rng, X):
     """Greedy k-means++ (as scikit-learn: 2 + log k candidates per seed)."""
     n = XcT.shape[1]
     n_trials = 2 + int(math.log(k))
@@ -974,7 +1025,9 @@ def _kmeans_plusplus(XcT, k, rng):
     for c in range(1, k):
         potential = closest.sum()
         if potential <= 0:
-            raise _too_few_distinct(k, c)
+            centers[c] = _unchosen_distinct_row(XcT, centers[:c], k, X)
+            closest = np.minimum(closest, _sq_distance(XcT, centers[c]))
+            continue
         candidates = np.searchsorted(np.cumsum(closest), rng.uniform(0, potential, n_trials))
         candidates = np.minimum(candidates, n - 1)
         best_closest, best_potential, best_candidate = None, np.inf, None
@@ -984,10 +1037,27 @@ def _kmeans_plusplus(XcT, k, rng):
             if trial_potential < best_potential:
                 best_closest, best_potential, best_candidate = trial, trial_potential, candidate
         if best_potential >= potential:  # every candidate already coincides with a centre
-            raise _too_few_distinct(k, c)
+            centers[c] = _unchosen_distinct_row(XcT, centers[:c], k, X)
+            closest = np.minimum(closest, _sq_distance(XcT, centers[c]))
+            continue
         centers[c] = XcT[:, best_candidate]
         closest = best_closest
     return centers
+
+
+def _unchosen_distinct_row(XcT, chosen, k, X):
+    """A (centred) data point that is none of ``chosen``, or the error that counts the distinct points.
+
+    Squared distances may round to 0 between points that differ (or the greedy draw only
+    found copies): the points of ``X`` themselves are compared here, exactly.
+    """
+    n_distinct = len(np.unique(X, axis=0))
+    if n_distinct < k:
+        raise _too_few_distinct(k, n_distinct)
+    for row in np.unique(XcT.T, axis=0):
+        if not any(np.array_equal(row, c) for c in chosen):
+            return row
+    return XcT[:, 0]  # distinct only below the rounding of centring: any point will do
 
 
 def _lloyd(XcT, centers, labels, max_iter=10):
