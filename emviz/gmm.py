@@ -631,15 +631,6 @@ _REG_SAMPLE = 4096
 _REG_FLOOR = 1e-15
 
 
-def _power_of_two_units(X):
-    """Per column the power of two 2**e with max |x_j| / 2**e in [0.5, 1) (1 for a zero column).
-
-    Dividing by a power of two is exact, so data in these units are the same numbers.
-    """
-    _, exponents = np.frexp(np.abs(X).max(axis=0))
-    return np.ldexp(1.0, exponents)
-
-
 def _robust_units(X):
     """Each column centred on its median and divided by its interquartile range (or its
     largest deviation when that is 0), so distances weigh the columns alike and an
