@@ -7,10 +7,12 @@ from emviz.gmm import (  # noqa: E402
     EMStep,
     FitResult,
     Mixture,
+    e_step,
     em,
     fit,
     initialize,
     log_likelihood,
+    m_step,
     responsibilities,
 )
 
@@ -21,11 +23,13 @@ __all__ = [
     "EMStep",
     "FitResult",
     "Mixture",
+    "e_step",
     "em",
     "fit",
     "generate",
     "initialize",
     "load_csv",
     "log_likelihood",
+    "m_step",
     "responsibilities",
 ]

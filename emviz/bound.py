@@ -39,7 +39,7 @@ class Bound:
 
 def _weighted_log_prob(evaluator: gmm.Evaluator, mixture: gmm.Mixture, rows: slice) -> np.ndarray:
     """log(pi_k N(x | mu_k, Sigma_k)) of the points ``rows``, shape (k, c)."""
-    return evaluator._coefficients(mixture) @ evaluator.features[:, rows]
+    return evaluator.weighted_log_prob(mixture, rows)
 
 
 def _log_softmax(weighted):

@@ -1,16 +1,18 @@
 """The EM engine for Gaussian mixtures: pure numpy/scipy, no Qt, no I/O.
 
-The iteration is built around sufficient statistics. With the data centred on
-their mean and expanded into the features ``phi(x) = [1, x_1..x_d, x_i x_j (i <= j)]``,
+Computed as scikit-learn computes it, component by component in log space:
+``log N(x | mu_k, S_k)`` from ``y = (x - mu_k) P_k`` with ``P_k`` the Cholesky
+factor of the precision (scikit-learn's ``precisions_cholesky_``), and the
+responsibilities from a log-sum-exp over the components. Points are taken in chunks,
+so memory stays a small multiple of the data.
 
-* the E-step's weighted log-densities of every component are one matrix product
-  ``coef @ phi(X)`` (the quadratic form of each Gaussian is linear in ``phi``),
-  followed by a log-sum-exp over the components;
-* the M-step needs only ``S = resp @ phi(X).T``, shape (k, m): its column 0 is
-  ``Nk``, columns 1..d are ``sum r x`` and the rest ``sum r x x^T``.
-
-Both products run chunk by chunk, so memory stays a small multiple of the data,
-and the statistics of chunks (or of machines) simply add up.
+One pass over the data gives the log-likelihood of the current mixture and the
+weighted sufficient statistics of its responsibilities (``Nk``, ``sum r (x - c_k)``,
+``sum r (x - c_k)(x - c_k)^T``) about a centre ``c_k`` per component, the current
+mean. The M-step reads the new mean and scatter from them; when a mean moved so far
+against its component's spread that the subtraction would lose more than about 1e-10,
+a second pass takes the statistics about the new means. So the result is exact as
+scikit-learn's two-pass computation at any offset, in one pass in the common case.
 
 Same start, same data, same settings: :func:`em` follows scikit-learn's
 ``GaussianMixture`` (``lower_bounds_``, ``means_``, ``covariances_``,
@@ -22,10 +24,12 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Iterator
 
 import numpy as np
 from scipy.linalg import solve_triangular
+from scipy.spatial import cKDTree
 
 __all__ = [
     "COVARIANCE_TYPES",
@@ -34,13 +38,17 @@ __all__ = [
     "Evaluator",
     "FitResult",
     "Mixture",
+    "e_step",
     "em",
     "fit",
     "initialize",
     "log_likelihood",
+    "m_step",
     "n_parameters",
     "relative_reg_covar",
     "responsibilities",
+    "responsibilities_pass",
+    "statistics_pass",
 ]
 
 COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
@@ -76,6 +84,7 @@ class Mixture:
     means: np.ndarray
     covariances: np.ndarray
     _cholesky: np.ndarray = field(init=False, repr=False)
+    _prec_chol: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self):
         weights = _frozen(self.weights)
@@ -101,7 +110,9 @@ class Mixture:
         object.__setattr__(self, "weights", weights)
         object.__setattr__(self, "means", means)
         object.__setattr__(self, "covariances", covariances)
-        object.__setattr__(self, "_cholesky", _frozen(_cholesky(covariances)))
+        cholesky = _cholesky(covariances)
+        object.__setattr__(self, "_cholesky", _frozen(cholesky))
+        object.__setattr__(self, "_prec_chol", _frozen(_precisions_cholesky(cholesky)))
 
     @property
     def k(self) -> int:
@@ -129,6 +140,10 @@ class EMStep:
     ``iteration`` 0 is the start; ``iteration`` i is the mixture after i M-steps.
     ``log_likelihood`` is the mean log-likelihood per point of ``mixture``;
     ``delta`` its change from the previous step (NaN at iteration 0).
+    ``collapsed`` lists the components that are degenerate in ``mixture``: they
+    carry about one point's weight or less, or their covariance sits at the
+    regularisation floor (smallest eigenvalue within a few times ``reg_covar``)
+    while the data spread much wider. Their likelihood is not a fit of a cluster.
     """
 
     iteration: int
@@ -136,6 +151,7 @@ class EMStep:
     log_likelihood: float
     delta: float
     converged: bool
+    collapsed: tuple = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,6 +170,11 @@ class FitResult:
     def log_likelihood(self) -> float:
         """Mean log-likelihood per point of the final mixture."""
         return self.history[-1].log_likelihood
+
+    @property
+    def collapsed(self) -> tuple:
+        """Components degenerate in the final mixture (see :class:`EMStep`)."""
+        return self.history[-1].collapsed
 
 
 # --------------------------------------------------------------------------- linear algebra
@@ -174,68 +195,27 @@ def _cholesky(covariances):
         raise
 
 
-def _n_features(d):
-    return 1 + d + d * (d + 1) // 2
+def _precisions_cholesky(cholesky):
+    """scikit-learn's ``precisions_cholesky_``: P_k = L_k^-T, upper triangular, P P^T = S_k^-1."""
+    d = cholesky.shape[-1]
+    eye = np.eye(d)
+    return np.stack([solve_triangular(L, eye, lower=True).T for L in cholesky])
 
 
-def _features(X, center):
-    """phi(X - center), shape (m, n) with m = 1 + d + d(d+1)/2: rows 1, x_i, x_i x_j (i <= j).
-
-    One row per feature: reductions over the components and products with the
-    responsibilities then run along contiguous memory, and no (n, d) temporary is made.
-    """
-    n, d = X.shape
-    out = np.empty((_n_features(d), n))
-    out[0] = 1.0
-    np.subtract(X.T, center[:, None], out=out[1 : 1 + d])
-    for row, (i, j) in enumerate(zip(*np.triu_indices(d)), start=1 + d):
-        np.multiply(out[1 + i], out[1 + j], out=out[row])
-    return out
-
-
-def _log_prob_coefficients(mixture, center):
-    """The (k, m) matrix ``coef`` with ``coef @ phi(x - center) = log(w_k N(x | mu_k, S_k))``."""
-    k, d = mixture.k, mixture.d
-    inv_chol = np.stack([solve_triangular(L, np.eye(d), lower=True) for L in mixture._cholesky])
-    precisions = inv_chol.transpose(0, 2, 1) @ inv_chol  # (k, d, d)
-    log_det = 2.0 * np.log(np.diagonal(mixture._cholesky, axis1=1, axis2=2)).sum(axis=1)
-    m = mixture.means - center  # (k, d)
-    pm = np.einsum("kij,kj->ki", precisions, m)  # (k, d)
+def _log_weights(weights):
     with np.errstate(divide="ignore"):  # a weight of exactly 0 is a log-density of -inf
-        log_w = np.log(mixture.weights)
-    coef = np.empty((k, _n_features(d)))
-    coef[:, 0] = log_w - 0.5 * (d * _LOG_2PI + log_det + np.einsum("ki,ki->k", m, pm))
-    coef[:, 1 : 1 + d] = pm
-    iu, ju = np.triu_indices(d)
-    quad = -precisions[:, iu, ju]  # off-diagonal terms appear twice in x^T P x
-    quad[:, iu == ju] *= 0.5
-    coef[:, 1 + d :] = quad
-    return coef
-
-
-def _log_normalize(weighted_log_prob):
-    """In place: turn (k, c) weighted log-densities into responsibilities; return log p(x), (c,).
-
-    Log-sum-exp over the components (axis 0: k element-wise passes over contiguous rows).
-    """
-    top = weighted_log_prob.max(axis=0)
-    np.subtract(weighted_log_prob, top, out=weighted_log_prob)
-    np.exp(weighted_log_prob, out=weighted_log_prob)
-    total = weighted_log_prob.sum(axis=0)
-    weighted_log_prob /= total
-    return top + np.log(total)
+        return np.log(weights)
 
 
 _BLAS = None
 
 
 def _one_blas_thread():
-    """Run the E-step's products on one BLAS thread.
+    """Run the passes' small products on one BLAS thread.
 
-    They are thin, (k x m) by (m x chunk) with m = 6 for d = 2, and OpenBLAS's
-    threads cost more than they give: measured on 2 cores at n = 1e4, k = 10,
-    20 ms per iteration with two threads against 2.5 ms with one (and 280 ms
-    against 200 ms at n = 1e6). It also leaves a window's GUI thread a core.
+    They are thin, (d x d) by (d x chunk), and OpenBLAS's threads cost more than
+    they give (measured on 2 cores at n = 1e4, k = 10: 8x slower with two threads).
+    It also leaves a window's GUI thread a core.
     """
     global _BLAS
     if _BLAS is None:
@@ -253,38 +233,150 @@ def _chunks(n, k):
         yield slice(start, min(n, start + step))
 
 
-# --------------------------------------------------------------------------- E-step and M-step
+# --------------------------------------------------------------------------- the passes over the data
+#
+# Two functions are the contract between this module and a compiled kernel
+# (emviz/kernel.py): statistics_pass and responsibilities_pass. The numpy versions
+# below are the reference; :data:`_passes` says which implementation the engine calls.
 
 
-def _e_step(features, coef):
-    """Sufficient statistics and the mean log-likelihood, chunk by chunk.
+def _log_normalize(weighted_log_prob):
+    """In place: turn (k, c) weighted log-densities into responsibilities; return log p(x), (c,).
+
+    Log-sum-exp over the components (axis 0: k element-wise passes over contiguous rows).
+    """
+    top = weighted_log_prob.max(axis=0)
+    np.subtract(weighted_log_prob, top, out=weighted_log_prob)
+    np.exp(weighted_log_prob, out=weighted_log_prob)
+    total = weighted_log_prob.sum(axis=0)
+    weighted_log_prob /= total
+    return top + np.log(total)
+
+
+def _log_prob_constants(log_weights, prec_chol):
+    """log w_k + log det P_k - d log(2 pi) / 2, shape (k,)."""
+    d = prec_chol.shape[-1]
+    return log_weights + np.log(np.diagonal(prec_chol, axis1=1, axis2=2)).sum(axis=1) - 0.5 * d * _LOG_2PI
+
+
+def _weighted_log_prob_chunk(XT, const, means, prec_chol):
+    """log(w_k N(x | mu_k, P_k)) of the points XT (d, c), shape (k, c), with two (d, c) work arrays."""
+    d, c = XT.shape
+    k = means.shape[0]
+    diff = np.empty((d, c))
+    y = np.empty((d, c))
+    block = np.empty((k, c))
+    for j in range(k):
+        np.subtract(XT, means[j][:, None], out=diff)
+        np.matmul(prec_chol[j].T, diff, out=y)
+        np.multiply(y, y, out=y)
+        np.sum(y, axis=0, out=block[j])
+        block[j] *= -0.5
+        block[j] += const[j]
+    return block, diff, y
+
+
+def _chunk_loop(X, log_weights, means, prec_chol, centers=None, resp_out=None):
+    """The one loop over chunks of points behind both passes (numpy reference).
+
+    For each chunk (transposed to (d, c), one contiguous row per coordinate) and each
+    component: y = P_k^T (x - mu_k), log N = sum log diag P_k - (d log 2 pi + |y|^2) / 2,
+    then a log-sum-exp over the components. With ``centers`` the weighted statistics
+    about them are accumulated; with ``resp_out`` (n, k) the responsibilities are stored.
+    """
+    n, d = X.shape
+    k = means.shape[0]
+    const = _log_prob_constants(log_weights, prec_chol)
+    ll_sum = 0.0
+    if centers is not None:
+        nk = np.zeros(k)
+        s1 = np.zeros((k, d))
+        s2 = np.zeros((k, d, d))
+    for rows in _chunks(n, k):
+        XT = np.ascontiguousarray(X[rows].T)  # (d, c)
+        block, diff, y = _weighted_log_prob_chunk(XT, const, means, prec_chol)
+        ll_sum += float(_log_normalize(block).sum())
+        if resp_out is not None:
+            resp_out[rows] = block.T
+        if centers is not None:
+            for j in range(k):
+                r = block[j]
+                np.subtract(XT, centers[j][:, None], out=diff)
+                nk[j] += r.sum()
+                s1[j] += diff @ r
+                np.multiply(diff, r, out=y)
+                s2[j] += y @ diff.T
+    if centers is None:
+        return ll_sum
+    return ll_sum, nk, s1, s2
+
+
+def statistics_pass(X, log_weights, means, prec_chol, centers):
+    """Log-likelihood and weighted sufficient statistics about given centres, in one pass.
+
+    The responsibilities are those of the mixture (``log_weights``, ``means``,
+    ``prec_chol``); the statistics are taken about ``centers`` (usually the current
+    means), so no large number is subtracted from another however far the data lie
+    from the origin.
 
     Parameters
     ----------
-    features : array of shape (m, n)
-        phi of the centred data.
-    coef : array of shape (k, m)
+    X : array of shape (n, d)
+        float64, C-contiguous.
+    log_weights : array of shape (k,)
+        Logarithms of the mixing proportions (-inf for a weight of 0).
+    means : array of shape (k, d)
+    prec_chol : array of shape (k, d, d)
+        Upper triangular P_k with P_k P_k^T the precision matrix of component k
+        (scikit-learn's ``precisions_cholesky_``).
+    centers : array of shape (k, d)
+        The point each component's statistics are accumulated about.
 
     Returns
     -------
-    stats : array of shape (k, m)
-        ``resp.T @ features.T``: Nk, sum r x and sum r x x^T.
-    mean_log_likelihood : float
+    ll_sum : float
+        sum_i logsumexp_k [log_weights_k + log N(x_i | means_k, prec_chol_k)].
+    nk : array of shape (k,)
+        sum_i r_ik.
+    s1 : array of shape (k, d)
+        sum_i r_ik (x_i - centers_k).
+    s2 : array of shape (k, d, d)
+        sum_i r_ik (x_i - centers_k)(x_i - centers_k)^T.
     """
-    m, n = features.shape
-    k = coef.shape[0]
-    stats = np.zeros((k, m))
-    total = 0.0
-    for rows in _chunks(n, k):
-        block = features[:, rows]
-        resp = coef @ block
-        total += _log_normalize(resp).sum()
-        stats += resp @ block.T
-    return stats, total / n
+    return _chunk_loop(X, log_weights, means, prec_chol, centers=centers)
+
+
+def responsibilities_pass(X, log_weights, means, prec_chol):
+    """Log-likelihood and responsibilities of a mixture, in one pass.
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        float64, C-contiguous.
+    log_weights : array of shape (k,)
+    means : array of shape (k, d)
+    prec_chol : array of shape (k, d, d)
+        As in :func:`statistics_pass`.
+
+    Returns
+    -------
+    ll_sum : float
+        sum_i logsumexp_k [log_weights_k + log N(x_i | means_k, prec_chol_k)].
+    resp : array of shape (n, k)
+        r_ik, rows summing to 1.
+    """
+    resp = np.empty((X.shape[0], means.shape[0]))
+    ll_sum = _chunk_loop(X, log_weights, means, prec_chol, resp_out=resp)
+    return ll_sum, resp
+
+
+# Which implementation of the two passes the engine calls. A compiled kernel plugs in
+# with ``gmm._passes = SimpleNamespace(statistics_pass=..., responsibilities_pass=...)``.
+_passes = SimpleNamespace(statistics_pass=statistics_pass, responsibilities_pass=responsibilities_pass)
 
 
 class Evaluator:
-    """E-steps on the same points again and again: the centred features are built once.
+    """The passes over one data set, prepared once (a C-contiguous float64 copy of the points).
 
     :func:`em` runs on one; a window redrawing responsibilities at screen rate keeps one too.
 
@@ -294,61 +386,111 @@ class Evaluator:
     """
 
     def __init__(self, X):
-        X = _check_data(X)
-        self.n, self.d = X.shape
-        self.center = X.mean(axis=0)
-        self.features = _features(X, self.center)  # (m, n)
+        self.X = np.ascontiguousarray(_check_data(X))
+        self.n, self.d = self.X.shape
 
-    def _coefficients(self, mixture):
+    def _check(self, mixture):
         if mixture.d != self.d:
             raise ValueError(f"X has {self.d} columns but the mixture is {mixture.d}-dimensional")
-        return _log_prob_coefficients(mixture, self.center)
 
-    def statistics(self, mixture):
-        """Sufficient statistics, shape (k, m), and the mean log-likelihood of ``mixture``."""
-        coef = self._coefficients(mixture)
+    def statistics(self, mixture, centers=None):
+        """Mean log-likelihood and the statistics of :func:`statistics_pass`.
+
+        ``centers`` (k, d) defaults to the mixture's means. Returns
+        ``(mean_log_likelihood, nk (k,), s1 (k, d), s2 (k, d, d))``.
+        """
+        self._check(mixture)
+        if centers is None:
+            centers = mixture.means
         with _one_blas_thread():
-            return _e_step(self.features, coef)
+            ll_sum, nk, s1, s2 = _passes.statistics_pass(
+                self.X, _log_weights(mixture.weights), mixture.means, mixture._prec_chol, centers
+            )
+        return ll_sum / self.n, nk, s1, s2
+
+    def e_step(self, mixture):
+        """Mean log-likelihood and responsibilities (n, k) of ``mixture``."""
+        self._check(mixture)
+        with _one_blas_thread():
+            ll_sum, resp = _passes.responsibilities_pass(
+                self.X, _log_weights(mixture.weights), mixture.means, mixture._prec_chol
+            )
+        return ll_sum / self.n, resp
+
+    def log_likelihood(self, mixture) -> float:
+        """Mean log-likelihood per point of ``mixture`` (the same number :meth:`statistics` gives)."""
+        return float(self.statistics(mixture)[0])
+
+    def weighted_log_prob(self, mixture, rows=slice(None)) -> np.ndarray:
+        """log(w_k N(x | mu_k, S_k)) of the points ``rows``, shape (k, c)."""
+        self._check(mixture)
+        XT = np.ascontiguousarray(self.X[rows].T)
+        const = _log_prob_constants(_log_weights(mixture.weights), mixture._prec_chol)
+        return _weighted_log_prob_chunk(XT, const, mixture.means, mixture._prec_chol)[0]
+
+    def m_step(self, posterior, covariance="full", reg_covar=1e-6, statistics=None) -> Mixture:
+        """The M-step from the responsibilities of ``posterior``: exactly the mixture :func:`em`
+        yields after ``posterior`` (same data, same settings).
+
+        ``statistics`` (nk, s1, s2) about ``posterior.means``, when already at hand, saves a pass.
+        """
+        if statistics is None:
+            statistics = self.statistics(posterior)[1:]
+        nk_raw, s1, s2 = statistics
+        return _mixture_from_statistics(
+            nk_raw, s1, s2, posterior.means, covariance, reg_covar,
+            lambda centers: self.statistics(posterior, centers)[1:],
+        )
 
     def responsibilities(self, mixture, *, transposed=False, rows=None) -> np.ndarray:
         """Posterior probabilities, shape (n, k), or (k, n) with ``transposed=True``.
 
         ``rows`` (indices) limits them to those points.
         """
-        coef = self._coefficients(mixture)
-        features = self.features if rows is None else self.features[:, rows]
-        n = features.shape[1]
-        out = np.empty((mixture.k, n))
+        self._check(mixture)
+        X = self.X if rows is None else np.ascontiguousarray(self.X[rows])
         with _one_blas_thread():
-            for chunk in _chunks(n, mixture.k):
-                block = coef @ features[:, chunk]
-                _log_normalize(block)
-                out[:, chunk] = block
-        return out if transposed else np.ascontiguousarray(out.T)
+            _, resp = _passes.responsibilities_pass(
+                X, _log_weights(mixture.weights), mixture.means, mixture._prec_chol
+            )
+        return np.ascontiguousarray(resp.T) if transposed else resp
 
 
-def _scatter(stats, d):
-    """Per-component weighted scatter about the new means, from the statistics.
+# --------------------------------------------------------------------------- M-step
 
-    Returns nk (k,), means (k, d) in centred coordinates, scatter (k, d, d) = sum r (x - mu)(x - mu)^T.
+
+# A scatter s2 - nk delta delta^T loses about eps * |nk delta^2| / |scatter| to cancellation;
+# past this ratio (about 1e-10 relative lost) the statistics are taken again about the new means.
+_CANCELLATION_RATIO = 1e5
+
+
+def _needs_recentring(nk_raw, delta, s2):
+    shift = nk_raw[:, None] * delta**2  # (k, d): what the subtraction removes from each variance
+    kept = np.diagonal(s2, axis1=1, axis2=2) - shift
+    return bool(np.any(shift > _CANCELLATION_RATIO * np.maximum(kept, 0.0)))
+
+
+def _mixture_from_statistics(nk_raw, s1, s2, centers, covariance, reg_covar, recentre=None):
+    """The M-step from statistics about ``centers``.
+
+    ``recentre(new_means) -> (nk, s1, s2)`` gives the statistics of the same
+    responsibilities about other centres; it is called when the means moved so far
+    against the components' spread that the one-pass scatter would lose precision.
     """
-    k = stats.shape[0]
-    resp_sum = stats[:, 0]
-    nk = resp_sum + _EPS10
-    sum_x = stats[:, 1 : 1 + d]
-    means = sum_x / nk[:, None]
-    iu, ju = np.triu_indices(d)
-    sum_xx = np.empty((k, d, d))
-    sum_xx[:, iu, ju] = stats[:, 1 + d :]
-    sum_xx[:, ju, iu] = stats[:, 1 + d :]
-    cross = sum_x[:, :, None] * means[:, None, :]
-    scatter = (
-        sum_xx
-        - cross
-        - cross.transpose(0, 2, 1)
-        + resp_sum[:, None, None] * (means[:, :, None] * means[:, None, :])
-    )
-    return nk, means, scatter
+    nk = nk_raw + _EPS10
+    delta = s1 / nk[:, None]
+    means = centers + delta
+    if recentre is not None and _needs_recentring(nk_raw, delta, s2):
+        centers = means
+        nk_raw, s1, s2 = recentre(centers)
+        nk = nk_raw + _EPS10
+        delta = s1 / nk[:, None]
+        means = centers + delta
+    # sum r (x - mu)(x - mu)^T with mu = c + delta, delta = s1 / (nk_raw + 10 eps)
+    scatter = s2 - (2.0 * nk - nk_raw)[:, None, None] * (delta[:, :, None] * delta[:, None, :])
+    scatter = 0.5 * (scatter + scatter.transpose(0, 2, 1))  # sum r d_i d_j and sum r d_j d_i round apart
+    covariances = _COVARIANCE_ESTIMATORS[covariance](nk, scatter, reg_covar)
+    return Mixture(nk / nk.sum(), means, covariances)
 
 
 def _covariances_full(nk, scatter, reg_covar):
@@ -390,28 +532,30 @@ def _add_to_diagonal(cov, value):
     return cov
 
 
-def _m_step(stats, center, covariance, reg_covar):
-    """New mixture from the sufficient statistics."""
-    d = center.shape[0]
-    nk, means, scatter = _scatter(stats, d)
-    covariances = _COVARIANCE_ESTIMATORS[covariance](nk, scatter, reg_covar)
-    return Mixture(nk / nk.sum(), means + center, covariances)
-
-
 def _project(mixture, covariance):
-    """The start mixture with the structure of ``covariance`` imposed (as scikit-learn would build it)."""
+    """The start mixture with the structure of ``covariance`` imposed (as scikit-learn would build it).
+
+    A mixture that has the structure already is returned as it is, so that EM resumed
+    from any of its snapshots continues exactly the same run.
+    """
     cov = mixture.covariances
     d = mixture.d
+    diagonal = np.diagonal(cov, axis1=1, axis2=2)
+    is_diagonal = np.array_equal(cov, diagonal[:, :, None] * np.eye(d))
     if covariance == "full":
         return mixture
     if covariance == "diag":
-        new = np.diagonal(cov, axis1=1, axis2=2)[:, :, None] * np.eye(d)
+        if is_diagonal:
+            return mixture
+        new = diagonal[:, :, None] * np.eye(d)
     elif covariance == "spherical":
-        new = np.diagonal(cov, axis1=1, axis2=2).mean(axis=1)[:, None, None] * np.eye(d)
+        if is_diagonal and np.all(diagonal == diagonal[:, :1]):
+            return mixture
+        new = diagonal.mean(axis=1)[:, None, None] * np.eye(d)
     else:
+        if np.all(cov == cov[0]):
+            return mixture
         new = np.broadcast_to(np.einsum("k,kij->ij", mixture.weights, cov), cov.shape)
-    if np.array_equal(new, cov):
-        return mixture
     return Mixture(mixture.weights, mixture.means, new)
 
 
@@ -426,6 +570,7 @@ def _check_data(X, k=None):
         raise ValueError(f"X must be a non-empty (n, d) array, got shape {X.shape}")
     if not np.all(np.isfinite(X)):
         raise ValueError("X contains NaN or infinite values; drop or fill those rows first")
+    _check_scale(X)
     if k is not None:
         if int(k) != k or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
@@ -434,6 +579,40 @@ def _check_data(X, k=None):
                 f"k={k} components need at least {k} points, but the data have {X.shape[0]}; decrease k"
             )
     return X
+
+
+# What float64 can fit. Sums of n squared deviations must not overflow (1.8e308) and
+# covariances, with 1e-6 of them as regularisation, must stay above the smallest normal
+# number (2.2e-308), where every digit is still kept: so a column may spread (max - min)
+# over 1e-145 .. 1e145, and hold values up to 1e290 (a constant column may sit anywhere there).
+_LARGEST_SPREAD = 1e145
+_SMALLEST_SPREAD = 1e-145
+_LARGEST_VALUE = 1e290
+
+
+def _check_scale(X):
+    top = np.abs(X).max(axis=0)
+    for j in np.flatnonzero(top > _LARGEST_VALUE):
+        raise ValueError(
+            f"column {j} holds values as large as {top[j]:.3g}: sums of them overflow float64; "
+            f"divide the data by {_power_of_ten(top[j])}"
+        )
+    spread = X.max(axis=0) - X.min(axis=0)
+    for j in range(X.shape[1]):
+        if spread[j] > _LARGEST_SPREAD:
+            raise ValueError(
+                f"column {j} spreads over {spread[j]:.3g}: squares of that overflow float64 "
+                f"(largest about 1.8e308); divide the data by {_power_of_ten(spread[j])}"
+            )
+        if 0 < spread[j] < _SMALLEST_SPREAD:
+            raise ValueError(
+                f"column {j} spreads over only {spread[j]:.3g}: covariances of that size are below "
+                f"what float64 holds (about 2.2e-308); multiply the data by {_power_of_ten(1 / spread[j])}"
+            )
+
+
+def _power_of_ten(value):
+    return f"1e{int(round(math.log10(value)))}"
 
 
 def _check_settings(covariance, reg_covar, tol=0.0, max_iter=0):
@@ -447,18 +626,55 @@ def _check_settings(covariance, reg_covar, tol=0.0, max_iter=0):
         raise ValueError(f"max_iter must be an integer >= 0, got {max_iter!r}")
 
 
-def relative_reg_covar(X, scale=1e-6):
-    """A ``reg_covar`` in the data's own units: ``scale`` times the smallest non-zero column variance.
+# At most this many points (a fixed random subsample) measure the scale of the data.
+_REG_SAMPLE = 4096
+_REG_FLOOR = 1e-15
 
-    scikit-learn's absolute default (1e-6) inflates covariances of data measured
-    on a 1e-4 scale a hundredfold; this choice regularises every data set alike.
+
+def _robust_units(X):
+    """Each column centred on its median and divided by its interquartile range (or its
+    largest deviation when that is 0), so distances weigh the columns alike and an
+    outlier does not set the scale."""
+    median = np.median(X, axis=0)
+    deviation = X - median
+    q1, q3 = np.percentile(X, [25, 75], axis=0)
+    spread = q3 - q1
+    widest = np.abs(deviation).max(axis=0)
+    spread = np.where(spread > 0, spread, np.where(widest > 0, widest, 1.0))
+    return deviation / spread
+
+
+def relative_reg_covar(X, scale=1e-6):
+    """The default ``reg_covar``: ``scale`` times the data's finest within-cluster scale.
+
+    On a fixed random subsample of at most 4096 rows, exact duplicates removed, every
+    point's nearest neighbour is found (scipy's cKDTree, each column divided by its
+    interquartile range so that columns weigh alike); per column the median of the non-zero gaps to the nearest neighbour is
+    the finest scale the data resolve there, and the smallest of these, squared,
+    times ``scale`` is returned. Neither the distance between clusters nor a far
+    outlier changes it, and it follows the data's units; a constant column is
+    ignored. Data with fewer than two distinct points give ``scale`` itself. It is never
+    below (1e-15 x the smallest column's extent)^2, the rounding level of the data.
+
+    A component's covariance is at least this (so never singular) and a cluster's is
+    many orders of magnitude larger, so the fit is not changed by it.
     """
     X = _check_data(X)
-    variances = X.var(axis=0)
-    positive = variances[variances > 0]
-    if positive.size == 0:
-        return scale
-    return float(scale * positive.min())
+    n = X.shape[0]
+    spread = X.max(axis=0) - X.min(axis=0)
+    # below the rounding of the data's own extent a variance means nothing: the floor
+    floor = (_REG_FLOOR * spread[spread > 0].min()) ** 2 if np.any(spread > 0) else 0.0
+    if n > _REG_SAMPLE:
+        X = X[np.sort(np.random.default_rng(0).choice(n, _REG_SAMPLE, replace=False))]
+    sample = np.unique(X, axis=0)
+    if sample.shape[0] < 2:
+        return float(scale)
+    _, nearest = cKDTree(_robust_units(sample)).query(_robust_units(sample), k=2)
+    gaps = np.abs(sample[nearest[:, 1]] - sample)  # (m, d)
+    finest = [float(np.median(column[column > 0])) for column in gaps.T if np.any(column > 0)]
+    if not finest:
+        return float(scale)
+    return float(max(scale * min(finest) ** 2, floor))
 
 
 def n_parameters(k, d, covariance="full"):
@@ -477,7 +693,7 @@ def n_parameters(k, d, covariance="full"):
 
 def log_likelihood(X, mixture) -> float:
     """Mean log-likelihood per point of ``X`` (n, d) under ``mixture``."""
-    return float(Evaluator(X).statistics(mixture)[1])
+    return Evaluator(X).log_likelihood(mixture)
 
 
 def responsibilities(X, mixture) -> np.ndarray:
@@ -485,7 +701,79 @@ def responsibilities(X, mixture) -> np.ndarray:
     return Evaluator(X).responsibilities(mixture)
 
 
-def em(X, start, *, tol=1e-6, max_iter=1000, covariance="full", reg_covar=1e-6) -> Iterator[EMStep]:
+def e_step(X, mixture):
+    """The E-step: mean log-likelihood per point of ``mixture`` and its responsibilities.
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+    mixture : Mixture
+
+    Returns
+    -------
+    log_likelihood : float
+    resp : array of shape (n, k)
+    """
+    ll, resp = Evaluator(X).e_step(mixture)
+    return float(ll), resp
+
+
+def m_step(X, resp, *, covariance="full", reg_covar=1e-6) -> Mixture:
+    """The M-step: the mixture that maximises the expected log-likelihood under ``resp``.
+
+    ``m_step(X, e_step(X, m)[1], ...)`` is the mixture :func:`em` yields one
+    iteration after ``m`` (to rounding: the statistics are summed in another order).
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+    resp : array of shape (n, k)
+        Non-negative weights of every point for every component (rows usually sum to 1).
+    covariance : {"full", "diag", "spherical", "tied"}
+    reg_covar : float
+        Added to every covariance diagonal.
+
+    Returns
+    -------
+    Mixture
+    """
+    X = np.ascontiguousarray(_check_data(X))
+    _check_settings(covariance, reg_covar)
+    resp = np.asarray(resp, dtype=np.float64)
+    if resp.ndim != 2 or resp.shape[0] != X.shape[0]:
+        raise ValueError(f"resp must have shape ({X.shape[0]}, k), got {resp.shape}")
+    if not (np.all(np.isfinite(resp)) and np.all(resp >= 0)):
+        raise ValueError("resp must be finite and non-negative")
+    with _one_blas_thread():
+        nk_raw = resp.sum(axis=0)
+        guess = (resp.T @ X) / (nk_raw + _EPS10)[:, None]  # rounded far from the origin: a centre only
+        nk_raw, s1, s2 = _weighted_statistics(X, resp, guess)
+        return _mixture_from_statistics(
+            nk_raw, s1, s2, guess, covariance, reg_covar, lambda c: _weighted_statistics(X, resp, c)
+        )
+
+
+def _weighted_statistics(X, resp, centers):
+    """nk (k,), s1 (k, d) and s2 (k, d, d) of given responsibilities about ``centers``."""
+    n, d = X.shape
+    k = resp.shape[1]
+    nk = np.zeros(k)
+    s1 = np.zeros((k, d))
+    s2 = np.zeros((k, d, d))
+    for rows in _chunks(n, k):
+        XT = np.ascontiguousarray(X[rows].T)
+        RT = np.ascontiguousarray(resp[rows].T)
+        for j in range(k):
+            diff = XT - centers[j][:, None]
+            nk[j] += RT[j].sum()
+            s1[j] += diff @ RT[j]
+            s2[j] += (diff * RT[j]) @ diff.T
+    return nk, s1, s2
+
+
+def em(
+    X, start, *, tol=1e-6, max_iter=1000, covariance="full", reg_covar=1e-6, evaluator=None
+) -> Iterator[EMStep]:
     """Run EM from ``start``, yielding a snapshot after every M-step.
 
     Parameters
@@ -501,6 +789,9 @@ def em(X, start, *, tol=1e-6, max_iter=1000, covariance="full", reg_covar=1e-6) 
     covariance : {"full", "diag", "spherical", "tied"}
     reg_covar : float
         Added to every covariance diagonal (absolute, as in scikit-learn).
+    evaluator : Evaluator, optional
+        A prepared :class:`Evaluator` of ``X`` (a window keeps one), so the points
+        are not copied again.
 
     Yields
     ------
@@ -512,26 +803,30 @@ def em(X, start, *, tol=1e-6, max_iter=1000, covariance="full", reg_covar=1e-6) 
     ValueError
         Bad arguments, or a covariance that stops being positive definite.
     """
-    X = _check_data(X)
+    if evaluator is None:
+        evaluator = Evaluator(X)
+    elif np.shape(X) != (evaluator.n, evaluator.d) and np.shape(X) != (evaluator.n,):
+        raise ValueError(f"the evaluator holds {evaluator.n} points, X has shape {np.shape(X)}")
     _check_settings(covariance, reg_covar, tol, max_iter)
-    if X.shape[1] != start.d:
-        raise ValueError(f"X has {X.shape[1]} columns but the start mixture is {start.d}-dimensional")
-    evaluator = Evaluator(X)
+    if evaluator.d != start.d:
+        raise ValueError(f"X has {evaluator.d} columns but the start mixture is {start.d}-dimensional")
+    floor = _data_floor(evaluator.X)
     mixture = _project(start, covariance)
-    stats, ll = evaluator.statistics(mixture)
+    ll, nk_raw, s1, s2 = evaluator.statistics(mixture)
     _check_finite(ll, 0)
-    yield EMStep(0, mixture, float(ll), math.nan, False)
+    yield EMStep(0, mixture, float(ll), math.nan, False, _collapsed(mixture, nk_raw, reg_covar, floor))
     for iteration in range(1, int(max_iter) + 1):
         try:
-            mixture = _m_step(stats, evaluator.center, covariance, reg_covar)
+            mixture = evaluator.m_step(mixture, covariance, reg_covar, statistics=(nk_raw, s1, s2))
         except ValueError as exc:
             raise ValueError(f"EM iteration {iteration}: {exc}") from None
-        previous = ll
-        stats, ll = evaluator.statistics(mixture)
+        last_ll = ll
+        ll, nk_raw, s1, s2 = evaluator.statistics(mixture)
         _check_finite(ll, iteration)
-        delta = ll - previous
+        delta = ll - last_ll
         converged = abs(delta) < tol
-        yield EMStep(iteration, mixture, float(ll), float(delta), bool(converged))
+        collapsed = _collapsed(mixture, nk_raw, reg_covar, floor)
+        yield EMStep(iteration, mixture, float(ll), float(delta), bool(converged), collapsed)
         if converged:
             return
 
@@ -541,6 +836,36 @@ def _check_finite(ll, iteration):
         raise ValueError(
             f"EM iteration {iteration}: the log-likelihood is not finite; {_COLLAPSE_HINT}"
         )
+
+
+# A component is degenerate when it holds about one point or less ...
+_COLLAPSE_WEIGHT = 1.5
+# ... or its smallest variance is within this factor of reg_covar ...
+_COLLAPSE_FLOOR_FACTOR = 10.0
+# ... while the data's own smallest variance is this much larger than that.
+_COLLAPSE_DATA_FACTOR = 1e3
+
+
+def _data_floor(X):
+    """Smallest eigenvalue of the data's covariance (0 for data on a line or a constant column)."""
+    if X.shape[0] < 2:
+        return 0.0
+    scale = np.abs(X).max(axis=0)
+    scale[scale == 0] = 1.0
+    cov = np.atleast_2d(np.cov((X / scale).T)) * np.outer(scale, scale)
+    if not np.all(np.isfinite(cov)):
+        return 0.0
+    return float(max(np.linalg.eigvalsh(cov)[0], 0.0))
+
+
+def _collapsed(mixture, nk_raw, reg_covar, data_floor):
+    """Indices of degenerate components (see :class:`EMStep`)."""
+    light = nk_raw < _COLLAPSE_WEIGHT
+    at_floor = np.zeros(mixture.k, dtype=bool)
+    threshold = _COLLAPSE_FLOOR_FACTOR * reg_covar
+    if 0 < threshold and _COLLAPSE_DATA_FACTOR * threshold < data_floor:
+        at_floor = np.linalg.eigvalsh(mixture.covariances)[:, 0] < threshold
+    return tuple(int(i) for i in np.flatnonzero(light | at_floor))
 
 
 def fit(
@@ -611,14 +936,31 @@ def initialize(X, k, method="kmeans++", seed=0, *, reg_covar=1e-6) -> Mixture:
     if method == "random-points":
         seeds = _distinct_random_rows(XcT, k, rng)
     else:
-        seeds = _kmeans_plusplus(XcT, k, rng)
+        seeds = _kmeans_plusplus(XcT, k, rng, X)
     labels = _nearest(XcT, seeds)
     if method == "kmeans":
         labels = _lloyd(XcT, seeds, labels)
-    stats = np.stack(
-        [np.bincount(labels, weights=row, minlength=k) for row in _features(X, center)], axis=1
+    counts = np.bincount(labels, minlength=k).astype(np.float64)
+    centers = center + np.stack([np.bincount(labels, weights=row, minlength=k) for row in XcT], axis=1) / (
+        counts + _EPS10
+    )[:, None]
+    nk_raw, s1, s2 = _label_statistics(X, labels, centers)
+    return _mixture_from_statistics(
+        nk_raw, s1, s2, centers, "full", reg_covar, lambda c: _label_statistics(X, labels, c)
     )
-    return _m_step(stats, center, "full", reg_covar)
+
+
+def _label_statistics(X, labels, centers):
+    """nk (k,), s1 (k, d), s2 (k, d, d) of hard assignments about ``centers``."""
+    k, d = centers.shape
+    diff = (X - centers[labels]).T  # (d, n)
+    nk = np.bincount(labels, minlength=k).astype(np.float64)
+    s1 = np.stack([np.bincount(labels, weights=row, minlength=k) for row in diff], axis=1)
+    s2 = np.empty((k, d, d))
+    for i in range(d):
+        for j in range(i + 1):
+            s2[:, i, j] = s2[:, j, i] = np.bincount(labels, weights=diff[i] * diff[j], minlength=k)
+    return nk, s1, s2
 
 
 def _too_few_distinct(k, found):
@@ -664,7 +1006,7 @@ def _nearest(XcT, centers):
     return labels
 
 
-def _kmeans_plusplus(XcT, k, rng):
+def _kmeans_plusplus(XcT, k, rng, X):
     """Greedy k-means++ (as scikit-learn: 2 + log k candidates per seed)."""
     n = XcT.shape[1]
     n_trials = 2 + int(math.log(k))
@@ -674,7 +1016,9 @@ def _kmeans_plusplus(XcT, k, rng):
     for c in range(1, k):
         potential = closest.sum()
         if potential <= 0:
-            raise _too_few_distinct(k, c)
+            centers[c] = _unchosen_distinct_row(XcT, centers[:c], k, X)
+            closest = np.minimum(closest, _sq_distance(XcT, centers[c]))
+            continue
         candidates = np.searchsorted(np.cumsum(closest), rng.uniform(0, potential, n_trials))
         candidates = np.minimum(candidates, n - 1)
         best_closest, best_potential, best_candidate = None, np.inf, None
@@ -684,10 +1028,27 @@ def _kmeans_plusplus(XcT, k, rng):
             if trial_potential < best_potential:
                 best_closest, best_potential, best_candidate = trial, trial_potential, candidate
         if best_potential >= potential:  # every candidate already coincides with a centre
-            raise _too_few_distinct(k, c)
+            centers[c] = _unchosen_distinct_row(XcT, centers[:c], k, X)
+            closest = np.minimum(closest, _sq_distance(XcT, centers[c]))
+            continue
         centers[c] = XcT[:, best_candidate]
         closest = best_closest
     return centers
+
+
+def _unchosen_distinct_row(XcT, chosen, k, X):
+    """A (centred) data point that is none of ``chosen``, or the error that counts the distinct points.
+
+    Squared distances may round to 0 between points that differ (or the greedy draw only
+    found copies): the points of ``X`` themselves are compared here, exactly.
+    """
+    n_distinct = len(np.unique(X, axis=0))
+    if n_distinct < k:
+        raise _too_few_distinct(k, n_distinct)
+    for row in np.unique(XcT.T, axis=0):
+        if not any(np.array_equal(row, c) for c in chosen):
+            return row
+    return XcT[:, 0]  # distinct only below the rounding of centring: any point will do
 
 
 def _lloyd(XcT, centers, labels, max_iter=10):

@@ -243,3 +243,17 @@ def test_the_density_shade_peaks_at_the_mean(canvas, view):
     assert abs(x - centre.x()) <= 2 and abs(y - centre.y()) <= 2
     canvas.set_show_density(False)
     assert darkest()[0] == 0  # off again: nothing left in the view
+
+
+def test_stacked_labels_stay_in_the_view_near_its_top(canvas):
+    """Coinciding means at the top edge: their labels go below them rather than out of the view."""
+    points = np.random.default_rng(6).uniform(0, 4, size=(200, 2))
+    _show(canvas, points, _mixture([[2.0, 4.0]] * 4))
+    view = canvas.getPlotItem().getViewBox()
+    shown = view.mapRectToScene(view.boundingRect())
+    rects = [label.mapRectToScene(label.textItem.mapRectToParent(label.textItem.boundingRect()))
+             for label in canvas._labels]
+    for i, rect in enumerate(rects):
+        assert shown.contains(rect), (i, rect, shown)
+        for other in rects[i + 1:]:
+            assert not rect.intersects(other)

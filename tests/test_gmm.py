@@ -119,7 +119,7 @@ def test_log_density_equals_scipy():
     np.testing.assert_allclose(resp.sum(axis=1), 1.0, rtol=1e-12)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 2**32 - 1),
     n=st.integers(30, 200),
@@ -145,6 +145,9 @@ def test_log_likelihood_never_decreases(seed, n, d, k, covariance, init, scale):
                 break
     except ValueError as exc:  # a component may collapse onto too few points without regularisation
         assert "increase reg_covar" in str(exc)
+        # ... but only after an M-step: the start itself is regularised and must evaluate
+        assert f"EM iteration {len(steps)}:" in str(exc) and len(steps) >= 1
+    assert steps and steps[0].iteration == 0
     lls = np.array([s.log_likelihood for s in steps])
     assert np.all(np.isfinite(lls))
     assert np.all(np.diff(lls) >= -1e-9 * np.maximum(1.0, np.abs(lls[1:])))
@@ -303,7 +306,8 @@ def test_columns_whose_scales_differ_by_1e12():
     start = initialize(X, 3, seed=0)
     scaled_start = Mixture(start.weights, start.means * s, start.covariances * np.outer(s, s))
     reg = gmm.relative_reg_covar(X)
-    assert gmm.relative_reg_covar(X * s) == pytest.approx(1e-6 * X[:, 1].var())
+    # the default follows the finer column: far below its variance, far above rounding
+    assert 1e-16 * X[:, 1].var() < gmm.relative_reg_covar(X * s) < 1e-6 * X[:, 1].var()
     assert_finite_fit(fit(X * s, 3, reg_covar=reg))
     # without regularisation (which cannot be scale-free for both columns) it is the same EM
     # run in the new units, to rounding error

@@ -303,3 +303,16 @@ def test_eighty_random_touches_never_break_the_window(qtbot, window, errors):
         else:
             assert session.missing and session.state() == session.missing
     assert errors == []
+
+
+def test_hovering_with_shift_inspects_the_point_under_the_mouse(qtbot, window):
+    points = window.session.points
+    index = int(np.argmax(points[:, 0]))  # the rightmost point: no other in its pixel
+    viewport = window.canvas.viewport()
+    position = QPointF(pixel(window, points[index]).toPoint())
+    event = QMouseEvent(QEvent.Type.MouseMove, position, viewport.mapToGlobal(position), Qt.MouseButton.NoButton,
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.ShiftModifier)
+    QApplication.sendEvent(viewport, event)
+    assert window.interaction.inspector.index == index
+    expected = gmm.responsibilities(points, window.session.last.mixture)[index]
+    np.testing.assert_allclose(window.interaction.inspector.terms.responsibilities, expected, rtol=1e-10, atol=1e-14)

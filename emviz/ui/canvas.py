@@ -274,18 +274,25 @@ class MixtureCanvas(pg.PlotWidget):
 
     def _place_labels(self, *_):
         """Each label up and to the right of its mean; labels that would overlap (means that
-        coincide, or nearly) are stacked upwards instead of drawn over each other."""
+        coincide, or nearly) are stacked upwards instead of drawn over each other, or downwards
+        from below the mean when upwards would leave the view."""
         view = self.getPlotItem().getViewBox()
+        top = view.mapRectToDevice(view.boundingRect())
+        top = top.top() if top is not None else -math.inf
         placed: list[QRectF] = []
         for label, mean in zip(self._labels, self._label_means):
             at = view.mapViewToDevice(QPointF(float(mean[0]), float(mean[1])))
             if at is None:
                 return
             width, height = label.size()
-            shift_y = -self.LABEL_GAP * 0.7
-            rect = QRectF(at.x() + self.LABEL_GAP, at.y() + shift_y - height, width, height)
+            gap_y = self.LABEL_GAP * 0.7
+            rect = QRectF(at.x() + self.LABEL_GAP, at.y() - gap_y - height, width, height)
             while any(rect.intersects(other) for other in placed):
                 rect.translate(0, -(height + 2))
+            if rect.top() < top <= at.y():
+                rect.moveTop(at.y() + gap_y)
+                while any(rect.intersects(other) for other in placed):
+                    rect.translate(0, height + 2)
             placed.append(rect)
             shift = (self.LABEL_GAP, rect.bottom() - at.y())
             if shift != label.shift:

@@ -292,8 +292,13 @@ class Interaction(QObject):
         scale = np.asarray(self.tools.view.viewPixelSize())
         distance = np.hypot(*((points[:, :2] - xy) / scale).T)
         nearest = int(np.argmin(distance))
-        self.selected = nearest if distance[nearest] <= HANDLE_PIXELS else None
-        self.window.draw_step(self.window.run_controls.history.value())
+        selected = nearest if distance[nearest] <= HANDLE_PIXELS else None
+        if selected == self.selected:
+            return
+        self.selected = selected
+        history = self.session.history
+        if history and 0 <= self.shown_index < len(history):
+            self._show_selected(history[self.shown_index], history, self.shown_index)
 
     # ------------------------------------------------------------------ views
 

@@ -263,6 +263,8 @@ class CanvasTools(QObject):
         if self.mode in (DRAW, ERASE):
             self.brush.setData(*(xy[:, None] + self.brush_radii()[:, None] * _CIRCLE))
         if self._press is None:
+            if self.mode == LOOK and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+                self.point_clicked.emit(xy)  # hovering with Shift inspects, as a click does
             return False
         button, _, grabbed = self._press
         if self.mode == LOOK:
