@@ -173,7 +173,7 @@ def test_a_start_that_cannot_be_made_is_one_line_from_render(qapp, capsys, tmp_p
 
 def test_render_density_shades_the_fitted_mixture(qapp, capsys, tmp_path):
     plain, shaded = tmp_path / "plain.png", tmp_path / "shaded.png"
-    common = ["render", "article", "--size", "1100x700"]
+    common = ["render", "article", "--size", "1200x760"]  # room for the menu bar and the bound beside the curve
     assert run(capsys, *common, "-o", str(plain))[0] == 0
     assert run(capsys, *common, "--density", "-o", str(shaded))[0] == 0
     a, b = (np.asarray(Image.open(p).convert("RGB")).astype(int) for p in (plain, shaded))

@@ -123,7 +123,7 @@ def test_after_convergence_the_run_buttons_look_disabled_and_keys_say_why(qtbot,
                "or Reset to run it again")
     # seen where the user looks: above the plots, while the status bar keeps the state
     assert window.notice.isVisible() and window.notice.text() == message
-    assert window.notice.geometry().bottom() < window.canvas.mapTo(window.plots_panel, window.canvas.rect().topLeft()).y()
+    assert window.plots_panel.rect().contains(window.notice.geometry())  # over the top of the plots
     assert window.status_state.isVisible() and window.status_state.text().startswith("converged after 42")
     qtbot.keyClick(window.plots_panel, Qt.Key.Key_Right)
     assert window.session.history == history and window.notice.text() == message

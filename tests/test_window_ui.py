@@ -327,7 +327,7 @@ def test_presentation_mode_is_large_full_screen_and_all_on_the_keyboard(qtbot, w
     for plot in (window.likelihood, window.canvas):
         assert min(tick_points(plot)) >= 18
     assert window.likelihood.curve.opts["pen"].widthF() == pytest.approx(2.5 * PRESENTATION_SCALE)
-    assert window.header.font().pointSizeF() >= 30
+    assert window.header.font().pointSizeF() >= 18  # 30 pt, or less where the line would not fit
     assert not window.model_controls.isVisible() and not window.data_controls.isVisible()
     assert not window.params_box.isVisible() and not window.menuBar().isVisible()
     # the run controls in large type beside the canvas where the screen is wide enough

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, QTimer, Signal, Slot, qInstallMessageHandler
-from PySide6.QtGui import QFont, QKeySequence
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -169,8 +169,10 @@ class MainWindow(QMainWindow):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.header)
-        left_layout.addWidget(self.notice)
         left_layout.addWidget(self.plots, 1)
+        # the notice floats over the top of the plots: showing it must not move the canvas
+        # (a click would land elsewhere than where the user aimed)
+        self.notice.setParent(left)
         left.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # where the focus goes when it leaves a field
         self.plots_panel = left
 
@@ -353,8 +355,15 @@ class MainWindow(QMainWindow):
     def say(self, message: str, ms: int = NOTICE_MS):
         """Tell the user something, above the plots where they look (the status bar keeps the state)."""
         self.notice.setText(message)
+        self._place_notice()
         self.notice.show()
+        self.notice.raise_()
         self._notice_timer.start(ms)
+
+    def _place_notice(self):
+        width = max(100, self.plots_panel.width() - 16)
+        height = self.notice.heightForWidth(width)
+        self.notice.setGeometry(8, self.header.height() + 2, width, height if height > 0 else self.notice.sizeHint().height())
 
     def show_error(self, title: str, message: str):
         self.say(message)
@@ -528,6 +537,7 @@ class MainWindow(QMainWindow):
         # the keyboard does it all
         self.side_panel.setVisible(not on or side <= PRESENTATION_SIDE_SHARE * self.width())
         self.splitter.setSizes([max(1, self.width() - side), side])
+        self._fit_header()
         total = sum(self.plots.sizes())
         # more room for the curve, whose type is now large
         self.plots.setSizes([total * 2 // 3, total // 3] if on else [total * 3 // 4, total // 4])
@@ -764,6 +774,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_show_truth(d.show_truth.isChecked())
         _scale_axes(self.canvas, self._scale)  # set_data gave the axis titles their desk size
         self.params.set_columns(dataset.columns)
+        self.side_panel.setMinimumWidth(self._side_need())  # the data's columns may widen a row
         self.setWindowTitle(f"emviz — {dataset.name}")
 
     def draw_step(self, index: int = -1, *, replay: bool = False):
@@ -844,6 +855,9 @@ class MainWindow(QMainWindow):
         )
         self._show_actions()
         self._fit_header()
+        need = self._side_need()  # a caption or an inspector may have widened a row of the side panel
+        if need > self.side_panel.minimumWidth():
+            self.side_panel.setMinimumWidth(need)
         # lay the status bar out now: 'emviz render' grabs the window without an event loop
         self.statusBar().layout().activate()
 
@@ -853,7 +867,10 @@ class MainWindow(QMainWindow):
         font.setBold(True)
         font.setPointSizeF(17 * self._scale)
         self.header.setFont(font)
-        room = self.plots_panel.width() - 20
+        # the same height whatever the words: the canvas below must not move between two clicks
+        self.header.setFixedHeight(QFontMetrics(font).height() + 12)
+        side = self.side_panel.width() if self.side_panel.isVisible() else 0
+        room = self.width() - side - 20  # the plots' width, known even before the layout catches up
         need = self.header.sizeHint().width()
         if need > room > 0:
             font.setPointSizeF(max(8.0, 17 * self._scale * room / need))
@@ -864,6 +881,13 @@ class MainWindow(QMainWindow):
         super().resizeEvent(event)
         if hasattr(self, "header"):
             self._fit_header()
+            if self.notice.isVisible():
+                self._place_notice()
+
+    def showEvent(self, event):
+        # polished at last: the side panel's rows have their real widths
+        self.side_panel.setMinimumWidth(self._side_need())
+        super().showEvent(event)
 
     # ------------------------------------------------------------------ lifetime
 
