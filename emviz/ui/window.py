@@ -161,9 +161,9 @@ class MainWindow(QMainWindow):
         self.plots = QSplitter(Qt.Orientation.Vertical)
         self.plots.addWidget(self.canvas)
         self.plots.addWidget(curves)
-        self.plots.setStretchFactor(0, 4)
+        self.plots.setStretchFactor(0, 3)  # the curve row holds the bound view too: a quarter
         self.plots.setStretchFactor(1, 1)
-        self.plots.setSizes([760, 190])
+        self.plots.setSizes([700, 230])
         self.plots.setChildrenCollapsible(False)
         left = QWidget()
         left_layout = QVBoxLayout(left)
