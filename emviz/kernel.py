@@ -384,32 +384,26 @@ def _responsibilities_task(task, X, means, prec_chol, const, part_ll, resp):
     part_ll[task] = ll
 
 
-def _statistics_tasks(X, means, prec_chol, centers, const):
-    """Per-task partial sums: ll (n_tasks,) and stats (n_tasks, k, 1 + d + d(d+1)/2)."""
-    n, d = X.shape
-    n_tasks = (n + TASK - 1) // TASK
-    part_ll = np.zeros(n_tasks)
-    part = np.zeros((n_tasks, means.shape[0], _n_stats(d)))
+def _statistics_tasks(X, means, prec_chol, centers, const, part_ll, part):
+    """Fill the per-task partial sums: part_ll (n_tasks,) and part (n_tasks, k, 1 + d + d(d+1)/2)."""
+    n_tasks = part_ll.shape[0]
     if n_tasks >= PARALLEL_TASKS:
         for task in prange(n_tasks):
             _statistics_task(task, X, means, prec_chol, centers, const, part_ll, part)
     else:  # waking threads would cost more than they give
         for task in range(n_tasks):
             _statistics_task(task, X, means, prec_chol, centers, const, part_ll, part)
-    return part_ll, part
 
 
-def _responsibilities_tasks(X, means, prec_chol, const, resp):
-    """Write resp (n, k); return per-task log-likelihood sums (n_tasks,)."""
-    n_tasks = (X.shape[0] + TASK - 1) // TASK
-    part_ll = np.zeros(n_tasks)
+def _responsibilities_tasks(X, means, prec_chol, const, part_ll, resp):
+    """Write resp (n, k) and the per-task log-likelihood sums part_ll (n_tasks,)."""
+    n_tasks = part_ll.shape[0]
     if n_tasks >= PARALLEL_TASKS:
         for task in prange(n_tasks):
             _responsibilities_task(task, X, means, prec_chol, const, part_ll, resp)
     else:
         for task in range(n_tasks):
             _responsibilities_task(task, X, means, prec_chol, const, part_ll, resp)
-    return part_ll
 
 
 def _reduce(part_ll, part, k, d):
@@ -472,6 +466,10 @@ def _build():
     try:
         if not _enabled():
             raise RuntimeError("turned off by EMVIZ_NUMBA=0")
+        # numba's OpenMP threads would otherwise spin after every pass, taking the core a
+        # window's GUI thread needs (measured: 4x the CPU time of a pass at n = 1e5 on a
+        # busy 2-core machine). Set before numba loads OpenMP; a user's setting wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import numba
 
         _numba = numba
@@ -482,8 +480,13 @@ def _build():
         for name in _LEAVES:
             namespace[name] = numba.njit(**options)(namespace[name])
         prange = numba.prange
+        # prange only: numba would otherwise turn array expressions into parallel regions
+        only_prange = dict(
+            comprehension=False, prange=True, setitem=False, reduction=False,
+            numpy=False, stencil=False, fusion=False, inplace_binop=False,
+        )
         for name in _DRIVERS:
-            namespace[name] = numba.njit(parallel=True, **options)(namespace[name])
+            namespace[name] = numba.njit(parallel=only_prange, **options)(namespace[name])
         namespace["_reduce"] = numba.njit(**options)(_reduce)
         rng = np.random.default_rng(0)
         for d in (1, 2, 3):  # the d = 2 path, the generic one and its 1-d corner
@@ -579,16 +582,20 @@ def _statistics_pass(X, log_weights, means, prec_chol, centers):
     centers = np.ascontiguousarray(centers, dtype=np.float64)
     if centers.shape != means.shape:
         raise ValueError(f"centers must have the shape of means {means.shape}, got {centers.shape}")
+    n_tasks = (X.shape[0] + TASK - 1) // TASK
+    part_ll = np.zeros(n_tasks)
+    part = np.zeros((n_tasks, means.shape[0], 1 + means.shape[1] + means.shape[1] * (means.shape[1] + 1) // 2))
     with _lock, _one_task_at_a_time():
-        part_ll, part = _statistics_tasks(X, means, prec_chol, centers, const)
+        _statistics_tasks(X, means, prec_chol, centers, const, part_ll, part)
     return _reduce(part_ll, part, means.shape[0], means.shape[1])
 
 
 def _responsibilities_pass(X, log_weights, means, prec_chol):
     X, means, prec_chol, const = _prepare(X, log_weights, means, prec_chol)
     resp = np.empty((X.shape[0], means.shape[0]))
+    part_ll = np.zeros((X.shape[0] + TASK - 1) // TASK)
     with _lock, _one_task_at_a_time():
-        part_ll = _responsibilities_tasks(X, means, prec_chol, const, resp)
+        _responsibilities_tasks(X, means, prec_chol, const, part_ll, resp)
     ll = 0.0
     for v in part_ll:  # task order, as in statistics_pass
         ll += float(v)
