@@ -542,13 +542,25 @@ def compile_seconds():
 # --------------------------------------------------------------------------- public kernels
 
 
+def _read_only(a):
+    """A C-contiguous float64 read-only view (a copy only if a is not already C float64).
+
+    numba compiles one version per array type, and read-only is part of the type: every
+    input goes in read-only (gmm's mixtures are frozen), so the one version compiled in the
+    background serves every call and no call ever waits for the compiler.
+    """
+    view = np.ascontiguousarray(a, dtype=np.float64).view()
+    view.flags.writeable = False
+    return view
+
+
 def _prepare(X, log_weights, means, prec_chol):
-    X = np.ascontiguousarray(X, dtype=np.float64)
+    X = _read_only(X)
     if X.ndim != 2:
         raise ValueError(f"X must have shape (n, d), got {X.shape}")
     log_weights = np.ascontiguousarray(log_weights, dtype=np.float64)
-    means = np.ascontiguousarray(means, dtype=np.float64)
-    prec_chol = np.ascontiguousarray(prec_chol, dtype=np.float64)
+    means = _read_only(means)
+    prec_chol = _read_only(prec_chol)
     n, d = X.shape
     k = log_weights.shape[0]
     if means.shape != (k, d) or prec_chol.shape != (k, d, d):
@@ -557,7 +569,7 @@ def _prepare(X, log_weights, means, prec_chol):
             f"prec_chol {prec_chol.shape} do not fit together as (n, d), (k,), (k, d), (k, d, d)"
         )
     log_det = np.log(np.diagonal(prec_chol, axis1=1, axis2=2)).sum(axis=1)
-    const = log_weights - 0.5 * d * _LOG_2PI + log_det
+    const = _read_only(log_weights - 0.5 * d * _LOG_2PI + log_det)
     return X, means, prec_chol, const
 
 
@@ -579,7 +591,7 @@ def _require():
 
 def _statistics_pass(X, log_weights, means, prec_chol, centers):
     X, means, prec_chol, const = _prepare(X, log_weights, means, prec_chol)
-    centers = np.ascontiguousarray(centers, dtype=np.float64)
+    centers = _read_only(centers)
     if centers.shape != means.shape:
         raise ValueError(f"centers must have the shape of means {means.shape}, got {centers.shape}")
     n_tasks = (X.shape[0] + TASK - 1) // TASK

@@ -214,6 +214,26 @@ def test_logarithm_within_two_ulp_of_libm():
     assert out[0] == -np.inf and np.isnan(out[1]) and out[2] == np.log(0.5)
 
 
+def test_frozen_and_writable_arrays_share_one_compiled_version():
+    """Read-only is part of numba's array type: a second version would be compiled in the
+    caller's thread, blocking it, the first time gmm passed its frozen arrays."""
+    rng = np.random.default_rng(2)
+    weights, means, covariances = random_mixture(rng, 2, 2)
+    X = sample(rng, 300, weights, means, covariances)
+    P = precisions_cholesky(covariances)
+    before = len(kernel._statistics_tasks.signatures), len(kernel._responsibilities_tasks.signatures)
+    results = []
+    for frozen in (False, True):
+        arrays = [a.copy() for a in (X, np.log(weights), means, P)]
+        for a in arrays:
+            a.flags.writeable = not frozen
+        results.append(kernel.statistics_pass(*arrays, arrays[2]))
+        kernel.responsibilities_pass(*arrays)
+    after = len(kernel._statistics_tasks.signatures), len(kernel._responsibilities_tasks.signatures)
+    assert after == before == (1, 1)
+    assert results[0][0] == results[1][0]
+
+
 def test_mismatched_shapes_are_refused_with_the_shapes_named():
     X = np.zeros((10, 2))
     with pytest.raises(ValueError, match=r"\(10, 2\)"):
