@@ -31,6 +31,8 @@ import numpy as np
 from scipy.linalg import solve_triangular
 from scipy.spatial import cKDTree
 
+from emviz import kernel
+
 __all__ = [
     "COVARIANCE_TYPES",
     "INIT_METHODS",
@@ -372,7 +374,32 @@ def responsibilities_pass(X, log_weights, means, prec_chol):
 
 # Which implementation of the two passes the engine calls. A compiled kernel plugs in
 # with ``gmm._passes = SimpleNamespace(statistics_pass=..., responsibilities_pass=...)``.
-_passes = SimpleNamespace(statistics_pass=statistics_pass, responsibilities_pass=responsibilities_pass)
+NUMPY_PASSES = SimpleNamespace(statistics_pass=statistics_pass, responsibilities_pass=responsibilities_pass)
+
+
+class _KernelOnceReady:
+    """The passes of emviz.kernel (compiled) once it is ready, the numpy ones until then.
+
+    The first call starts the kernel's build in a background thread and nobody waits for
+    it; numba's on-disk cache makes it quick after the first time. Without numba, or with
+    EMVIZ_NUMBA=0, the numpy passes stay (the same numbers to ~1e-12, tested).
+    """
+
+    @staticmethod
+    def _compiled():
+        if kernel.ready():
+            return kernel
+        kernel.warm_up_in_background()
+        return NUMPY_PASSES
+
+    def statistics_pass(self, X, log_weights, means, prec_chol, centers):
+        return self._compiled().statistics_pass(X, log_weights, means, prec_chol, centers)
+
+    def responsibilities_pass(self, X, log_weights, means, prec_chol):
+        return self._compiled().responsibilities_pass(X, log_weights, means, prec_chol)
+
+
+_passes = _KernelOnceReady()
 
 
 class Evaluator:

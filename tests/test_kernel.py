@@ -275,3 +275,64 @@ def test_turned_off_by_the_environment():
     lines = out.splitlines()
     assert lines[0] == "False False"
     assert "EMVIZ_NUMBA" in lines[1]
+
+
+# --------------------------------------------------------------------------- inside gmm
+
+from emviz import gmm  # noqa: E402
+
+COVARIANCES = ("full", "diag", "spherical", "tied")
+
+
+@pytest.mark.parametrize("covariance", COVARIANCES)
+@pytest.mark.parametrize("d", [1, 2, 3, 5])
+def test_em_with_the_kernel_follows_the_numpy_reference(covariance, d, monkeypatch):
+    rng = np.random.default_rng(d)
+    weights, means, covariances = random_mixture(rng, 3, d)
+    X = sample(rng, kernel.TASK * 4 + 101, weights, means, covariances)  # the parallel branch
+    start = gmm.initialize(X, 3, seed=1)
+    runs = {}
+    for name, passes in (("numpy", gmm.NUMPY_PASSES), ("kernel", kernel)):
+        monkeypatch.setattr(gmm, "_passes", passes)
+        runs[name] = list(gmm.em(X, start, tol=0, max_iter=15, covariance=covariance))
+    ll_numpy = [s.log_likelihood for s in runs["numpy"]]
+    ll_kernel = [s.log_likelihood for s in runs["kernel"]]
+    np.testing.assert_allclose(ll_kernel, ll_numpy, rtol=1e-9, atol=0)
+    last_numpy, last_kernel = runs["numpy"][-1].mixture, runs["kernel"][-1].mixture
+    np.testing.assert_allclose(last_kernel.means, last_numpy.means, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(last_kernel.covariances, last_numpy.covariances, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(last_kernel.weights, last_numpy.weights, rtol=1e-9, atol=1e-12)
+
+
+def test_gmm_runs_on_the_kernel_once_ready_and_on_numpy_before(monkeypatch):
+    rng = np.random.default_rng(4)
+    weights, means, covariances = random_mixture(rng, 2, 2)
+    X = sample(rng, 500, weights, means, covariances)
+    mixture = gmm.initialize(X, 2, seed=0)
+    calls = []
+    monkeypatch.setattr(kernel, "statistics_pass", lambda *a: calls.append("kernel") or gmm.statistics_pass(*a))
+    monkeypatch.setattr(gmm.NUMPY_PASSES, "statistics_pass", lambda *a: calls.append("numpy") or gmm.statistics_pass(*a))
+    gmm.Evaluator(X).statistics(mixture)
+    monkeypatch.setattr(kernel, "ready", lambda: False)
+    gmm.Evaluator(X).statistics(mixture)
+    assert calls == ["kernel", "numpy"]
+
+
+def test_without_numba_gmm_gives_the_kernels_numbers():
+    """EMVIZ_NUMBA=0 in a fresh process: numpy passes only, the same fit to 1e-9."""
+    code = """
+        import numpy as np
+        from emviz import gmm, kernel
+        from emviz.data import generate
+        X = generate(20000, 3, separation=2.0, seed=3).points
+        result = gmm.fit(X, 3, seed=0, tol=0, max_iter=20)
+        print(kernel.ready(), repr([s.log_likelihood for s in result.history]))
+    """
+    numpy_out = run_python(code, EMVIZ_NUMBA="0").split(" ", 1)
+    assert numpy_out[0] == "False"
+    from emviz.data import generate
+
+    X = generate(20000, 3, separation=2.0, seed=3).points
+    assert kernel.ready()
+    result = gmm.fit(X, 3, seed=0, tol=0, max_iter=20)
+    np.testing.assert_allclose([s.log_likelihood for s in result.history], eval(numpy_out[1]), rtol=1e-9)
