@@ -271,7 +271,7 @@ def fit_report(dataset: Dataset, settings: Settings, result: gmm.FitResult) -> d
 
 def _collapsed(result: gmm.FitResult) -> tuple:
     """The components degenerate in the final mixture (on about one point, or at the regularisation floor)."""
-    return tuple(getattr(result, "collapsed", ()))
+    return tuple(result.collapsed)
 
 
 def collapsed_line(collapsed) -> str:
@@ -279,10 +279,13 @@ def collapsed_line(collapsed) -> str:
     if not collapsed:
         return ""
     which = ", ".join(str(i) for i in collapsed)
-    noun = "component" if len(collapsed) == 1 else "components"
+    if len(collapsed) == 1:
+        subject, verb, owner, add = f"component {which}", "sits", "its", "it adds"
+    else:
+        subject, verb, owner, add = f"components {which}", "sit", "their", "they add"
     return (
-        f"collapsed: {noun} {which} sit on about one point or at the regularisation floor; "
-        "their parameters and the likelihood they add are not a fit of a cluster "
+        f"collapsed: {subject} {verb} on about one point or at the regularisation floor; "
+        f"{owner} parameters and the likelihood {add} are not a fit of a cluster "
         "(decrease k, or try another --seed or --init)"
     )
 

@@ -182,8 +182,8 @@ def test_collapsed_components_are_said_in_the_table_and_the_json(capsys, tmp_pat
     assert report["collapsed"] == [far]
     code, out, _ = run(capsys, "fit", str(path), "-k", "2")
     assert code == 0
-    assert (f"collapsed: component {far} sit on about one point or at the regularisation floor; their "
-            "parameters and the likelihood they add are not a fit of a cluster (decrease k, or try another "
+    assert (f"collapsed: component {far} sits on about one point or at the regularisation floor; its "
+            "parameters and the likelihood it adds are not a fit of a cluster (decrease k, or try another "
             "--seed or --init)") in out
     rows = out.splitlines()[-2:]
     assert rows[far].startswith(f"{far} (collapsed)") and not rows[1 - far].startswith(f"{1 - far} (collapsed)")
