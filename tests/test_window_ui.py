@@ -355,6 +355,28 @@ def test_presentation_mode_is_large_full_screen_and_all_on_the_keyboard(qtbot, w
     assert not window.presenting
 
 
+def canvas_sizes(canvas):
+    """What a hall reads on the canvas: legend type, mean label type, marker and 1-sigma line sizes."""
+    legend_pt = float(canvas.legend.items[0][1].opts["size"].removesuffix("pt"))
+    return (legend_pt, canvas._labels[0].textItem.font().pointSizeF(), canvas.means.opts["size"],
+            canvas._ellipses[0][0].opts["pen"].widthF())
+
+
+def test_presentation_mode_scales_the_canvas_legend_labels_markers_and_lines(qtbot, window):
+    window.step()
+    qtbot.waitUntil(lambda: window.session.last.iteration == 1 and not window.runner.running)
+    desk = canvas_sizes(window.canvas)
+    window.set_presentation(True)
+    hall = canvas_sizes(window.canvas)
+    assert hall == pytest.approx([size * PRESENTATION_SCALE for size in desk])
+    assert hall[0] >= 18 and hall[1] >= 18  # the legend and the mean labels read from the back
+    # the components were rebuilt at the new size and show the same iteration
+    assert len(window.canvas._ellipses) == window.session.last.mixture.k
+    assert window.canvas._ellipses[0][0].getData()[0].size > 0
+    window.set_presentation(False)
+    assert canvas_sizes(window.canvas) == pytest.approx(desk)
+
+
 def test_show_density_from_the_box_the_menu_and_the_key(qtbot, window):
     r = window.run_controls
     assert not window.canvas.show_density

@@ -98,6 +98,7 @@ class MixtureCanvas(pg.PlotWidget):
         self._points_xy = np.empty((0, 2))
         self.hard_labels = False
         self.show_third_ellipse = False
+        self.scale = 1.0  # sizes of lines, markers and type: 1 at a desk, more in a lecture hall
         self.show_truth = False
         self._true_mixture = None
         self._label_means = np.empty((0, 2))
@@ -125,6 +126,17 @@ class MixtureCanvas(pg.PlotWidget):
     def set_equal_axes(self, on: bool):
         self.getPlotItem().getViewBox().setAspectLocked(bool(on), ratio=1.0)
         self.fit_view()
+
+    def set_scale(self, scale: float):
+        """Lines, mean markers, labels and legend at ``scale`` times their desk size (presentation mode)."""
+        if scale == self.scale:
+            return
+        self.scale = float(scale)
+        self.mean_halos.setSize(26 * self.scale)
+        self.means.setSize(17 * self.scale)
+        # the components' items are built at the new size by the next show_step
+        self._ensure_components(0)
+        self._legend_layout = None
 
     def set_show_density(self, on: bool):
         """Shade the mixture's log-density under the points (it follows every step drawn)."""
@@ -164,7 +176,7 @@ class MixtureCanvas(pg.PlotWidget):
             self.removeItem(label)
         self.legend.clear()
         # many components: a smaller legend, so its rows above the plot leave the plot most of the height
-        self.legend.opts["labelTextSize"] = "13pt" if k <= 8 else "11pt"
+        self.legend.opts["labelTextSize"] = f"{(13 if k <= 8 else 11) * self.scale:g}pt"
         self._ellipses, self._halos, self._labels = [], [], []
         # built once per k and reused: pyqtgraph caches symbol pixmaps per pen and brush
         self._mean_brushes = [pg.mkBrush(palette.qcolor(i)) for i in range(k)]
@@ -177,7 +189,8 @@ class MixtureCanvas(pg.PlotWidget):
             ):
                 # a white band under each curve: the curve stays visible on a cloud of its own
                 # colour, and on white nothing changes; under every curve, so crossings stay clean
-                halo_pen = QPen(palette.HALO, width + 3.0)
+                width *= self.scale
+                halo_pen = QPen(palette.HALO, width + 3.0 * self.scale)
                 halo_pen.setCosmetic(True)
                 halo = pg.PlotCurveItem(pen=halo_pen, antialias=True)
                 halo.setZValue(9)
@@ -194,13 +207,13 @@ class MixtureCanvas(pg.PlotWidget):
             label = MeanLabel(str(i + 1), color=palette.INK, border=pg.mkPen(color, width=2),
                               fill=pg.mkBrush(255, 255, 255, 230))
             label_font = QFont()
-            label_font.setPointSize(13)
+            label_font.setPointSizeF(13 * self.scale)
             label_font.setBold(True)
             label.setFont(label_font)
             label.setZValue(25)
             self.addItem(label, ignoreBounds=True)
             self._labels.append(label)
-            swatch = pg.ScatterPlotItem(size=14 if k <= 8 else 11, symbol="o", brush=pg.mkBrush(color),
+            swatch = pg.ScatterPlotItem(size=(14 if k <= 8 else 11) * self.scale, symbol="o", brush=pg.mkBrush(color),
                                         pen=pg.mkPen("w", width=1.5))
             self.legend.addItem(swatch, f"{i + 1}")
         if k == 0:  # no mixture (an empty canvas): no shade of an old one, no room kept for a legend
@@ -285,8 +298,9 @@ class MixtureCanvas(pg.PlotWidget):
             if at is None:
                 return
             width, height = label.size()
-            gap_y = self.LABEL_GAP * 0.7
-            rect = QRectF(at.x() + self.LABEL_GAP, at.y() - gap_y - height, width, height)
+            gap = self.LABEL_GAP * self.scale
+            gap_y = gap * 0.7
+            rect = QRectF(at.x() + gap, at.y() - gap_y - height, width, height)
             while any(rect.intersects(other) for other in placed):
                 rect.translate(0, -(height + 2))
             if rect.top() < top <= at.y():
@@ -294,7 +308,7 @@ class MixtureCanvas(pg.PlotWidget):
                 while any(rect.intersects(other) for other in placed):
                     rect.translate(0, height + 2)
             placed.append(rect)
-            shift = (self.LABEL_GAP, rect.bottom() - at.y())
+            shift = (gap, rect.bottom() - at.y())
             if shift != label.shift:
                 label.shift = shift
                 label.updateTextPos()

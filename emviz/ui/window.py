@@ -277,6 +277,9 @@ class MainWindow(QMainWindow):
             widget.setFont(text_font)
         self.likelihood.set_scale(scale)
         _scale_axes(self.canvas, scale)
+        if scale != self.canvas.scale:
+            self.canvas.set_scale(scale)
+            self.draw_step(self.run_controls.history.value())
         self.side_panel.setMinimumWidth(self._side_need())
 
     def _side_need(self) -> int:
