@@ -49,6 +49,8 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -459,6 +461,26 @@ def _enabled():
     return os.environ.get("EMVIZ_NUMBA", "1").strip().lower() not in ("0", "no", "off", "false")
 
 
+_CHILD = "EMVIZ_KERNEL_CHILD"
+
+
+def _fill_cache_in_child():
+    """Compile in a child process, which leaves the kernels in numba's on-disk cache.
+
+    A cold compile is 20-40 s of LLVM work that holds this process's GIL for long
+    stretches: in a thread beside a window it starved the EM thread (measured: 4
+    iterations in 15 s instead of 75 at 5 it/s). The child holds only its own GIL; this
+    process then loads from the cache in about a second. If the child fails (no
+    interpreter to start, a read-only cache), the build below compiles here as before.
+    """
+    code = "import emviz.kernel as k; k._build(); raise SystemExit(0 if k.ready() else 1)"
+    try:
+        subprocess.run([sys.executable, "-c", code], env={**os.environ, _CHILD: "1"}, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=900, check=False)
+    except (OSError, subprocess.SubprocessError):
+        pass
+
+
 def _build():
     """Import numba, compile (or load from the cache) and run every kernel once on tiny data."""
     global prange, _numba, _failure, _compile_seconds
@@ -466,6 +488,8 @@ def _build():
     try:
         if not _enabled():
             raise RuntimeError("turned off by EMVIZ_NUMBA=0")
+        if os.environ.get(_CHILD) != "1" and sys.executable:
+            _fill_cache_in_child()
         # numba's OpenMP threads would otherwise spin after every pass, taking the core a
         # window's GUI thread needs (measured: 4x the CPU time of a pass at n = 1e5 on a
         # busy 2-core machine). Set before numba loads OpenMP; a user's setting wins.
