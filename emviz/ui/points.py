@@ -36,17 +36,6 @@ class PointLayer(Protocol):
 
     def set_colouring(self, colour_rows: ColourRows) -> None: ...
 
-    def set_colouring(self, colour_rows: ColourRows) -> None:
-        """Colour the points with ``colour_rows``: now those on show when they are few, the rest on sight."""
-        n = len(self._x)
-        if n:
-            shown = self.visible()
-            if shown is None or len(shown) > n // 2:
-                self.set_colors(colour_rows(None))
-            else:
-                self.set_colors(colour_rows(shown), rows=shown)
-        self.colorize = colour_rows
-
     def visible(self) -> np.ndarray | None: ...
 
     def colors(self) -> np.ndarray: ...
