@@ -11,6 +11,12 @@ between results: a queued slot would never be delivered while the loop runs.
 :class:`JobRunner` lives in the GUI thread, owns the thread's life cycle and
 re-emits what the worker says as GUI-thread signals, tagged so that results
 still queued from a run that was stopped are dropped.
+
+Results are handed over through an outbox, not one queued signal each: the worker
+emits ``delivered`` only when the outbox was empty, and the runner takes everything
+in it at once. A fast job (EM on 1e4 points makes hundreds of results a second) then
+costs the GUI thread one wake-up per turn of its event loop instead of two per
+result, each of which had to win the GIL back from the busy worker.
 """
 
 from __future__ import annotations
@@ -63,8 +69,11 @@ def as_job(work: Job | Iterator[Any]) -> Job:
 class JobWorker(QObject):
     """Pulls up to ``budget`` results from ``job``, at most one per ``interval`` seconds."""
 
+    # emitted in the worker's own thread, for every result (direct connections only: a
+    # queued one would cost the GUI thread a wake-up per result; the runner uses the outbox)
     result = Signal(object)  # (token, result)
     progressed = Signal(object)  # (token, results so far, total or None)
+    delivered = Signal(object)  # token: the outbox holds results (emitted when it was empty)
     failed = Signal(object)  # (token, message)
     finished = Signal(object)  # (token, reason)
 
@@ -76,6 +85,28 @@ class JobWorker(QObject):
         self._token = token
         self._pause = threading.Event()
         self._stop = threading.Event()
+        self._outbox: list = []
+        self._done = 0
+        self._outbox_lock = threading.Lock()
+
+    def take(self) -> tuple[list, int, int | None]:
+        """The results that wait in the outbox (oldest first), how many so far, and the total."""
+        with self._outbox_lock:
+            results, self._outbox = self._outbox, []
+            return results, self._done, self._job.total
+
+    def prepare(self, result):
+        """What goes into the outbox for ``result``; runs in the worker's thread (a subclass
+        adds what the GUI would otherwise compute, e.g. the colours of the points)."""
+        return result
+
+    def _post(self, item, done):
+        with self._outbox_lock:
+            first = not self._outbox
+            self._outbox.append(item)
+            self._done = done
+        if first:
+            self.delivered.emit(self._token)
 
     def request_pause(self):
         self._pause.set()
@@ -105,8 +136,10 @@ class JobWorker(QObject):
                 except StopIteration:
                     reason = FINISHED_DONE
                     break
-                self._emit_result(result)
                 done += 1
+                last = job.is_last(result) or done >= self._budget
+                self._emit_result(result)
+                self._post(self.prepare_last(result) if last else self.prepare(result), done)
                 self.progressed.emit((self._token, done, job.total))
                 if job.is_last(result):
                     reason = FINISHED_DONE
@@ -118,6 +151,10 @@ class JobWorker(QObject):
             self.failed.emit((self._token, str(exc) or type(exc).__name__))
         finally:
             self.finished.emit((self._token, reason))
+
+    def prepare_last(self, result):
+        """:meth:`prepare` for the last result of this run (the one the GUI keeps showing)."""
+        return self.prepare(result)
 
     def _wait_out(self, began):
         """Sleep what is left of this result's interval, in slices, so pause and stop stay prompt."""
@@ -163,14 +200,13 @@ class JobRunner(QObject):
             return False
         job = as_job(job)
         self._token += 1
-        worker = self.worker_class(job, budget, self._interval, self._token)
+        worker = self._make_worker(job, budget)
         thread = QThread()
         thread.setObjectName(f"emviz-{job.name}")
         worker.moveToThread(thread)
         thread.started.connect(worker.work)
         # Bound methods of this GUI-thread object: Qt queues these calls into the GUI thread.
-        worker.result.connect(self._on_result)
-        worker.progressed.connect(self._on_progressed)
+        worker.delivered.connect(self._on_delivered)
         worker.failed.connect(self._on_failed)
         worker.finished.connect(self._on_finished)
         self._thread, self._worker = thread, worker
@@ -178,18 +214,46 @@ class JobRunner(QObject):
         self.running_changed.emit(True)
         return True
 
-    def pause(self):
-        """Ask the worker to stop after the current result; ``finished('paused')`` follows."""
-        if self._worker is not None:
-            self._worker.request_pause()
+    def _make_worker(self, job: Job, budget: int) -> JobWorker:
+        return self.worker_class(job, budget, self._interval, self._token)
+
+    def pause(self, *, now: bool = False):
+        """Ask the worker to stop after the current result; ``finished('paused')`` follows.
+
+        With ``now``, the pause takes effect at once: ``finished('paused')`` is emitted
+        before this returns and the result the worker is still computing is dropped
+        (the job has then moved one result past the last one delivered: EM starts its
+        next run from the history instead). The thread ends in the background; a new
+        job may start meanwhile.
+        """
+        worker = self._worker
+        if worker is None:
+            return
+        worker.request_pause()
+        if not now:
+            return
+        self._drain(worker)  # what had arrived before the click still counts
+        self._token += 1
+        self._detach()
+        self.running_changed.emit(False)
+        self.finished.emit(FINISHED_PAUSED)
+
+    def wait_finishing(self, timeout_ms: int = 5000) -> bool:
+        """Join the threads of runs that were paused at once and are still ending."""
+        joined = True
+        for thread, _ in list(self._finishing):
+            joined = thread.wait(timeout_ms) and joined
+        self._on_late_thread_finished()
+        return joined
 
     def stop(self, timeout_ms: int = 5000) -> bool:
         """Stop now and join the thread; results still queued from this run are dropped."""
         if self._worker is None:
-            return True
+            return self.wait_finishing(timeout_ms)
         self._worker.request_stop()
         self._token += 1  # whatever the old worker still has in the queue is ignored
         joined = self._release(timeout_ms)
+        joined = self.wait_finishing(timeout_ms) and joined
         self.running_changed.emit(False)
         self.finished.emit(FINISHED_STOPPED)
         return joined
@@ -210,28 +274,38 @@ class JobRunner(QObject):
             thread.finished.connect(self._on_late_thread_finished)
         return joined
 
+    def _detach(self):
+        """Let the thread end on its own; it is joined when it has, or by :meth:`stop`."""
+        thread, worker = self._thread, self._worker
+        thread.quit()
+        self._thread = self._worker = None
+        self._finishing.append((thread, worker))
+        thread.finished.connect(self._on_late_thread_finished)
+
     @Slot()
     def _on_late_thread_finished(self):
         for pair in list(self._finishing):
             if pair[0].wait(0):
                 self._finishing.remove(pair)
 
-    @Slot(object)
-    def _on_result(self, payload):
-        token, result = payload
-        if token == self._token:
+    def _drain(self, worker):
+        results, done, total = worker.take()
+        for result in results:
             self.result.emit(result)
+        if results:
+            self.progressed.emit(done, total)
 
     @Slot(object)
-    def _on_progressed(self, payload):
-        token, done, total = payload
-        if token == self._token:
-            self.progressed.emit(done, total)
+    def _on_delivered(self, token):
+        if token == self._token and self._worker is not None:
+            self._drain(self._worker)
 
     @Slot(object)
     def _on_failed(self, payload):
         token, message = payload
         if token == self._token:
+            if self._worker is not None:
+                self._drain(self._worker)  # the results before the failure come first
             self.failed.emit(message)
 
     @Slot(object)
@@ -239,6 +313,7 @@ class JobRunner(QObject):
         token, reason = payload
         if token != self._token or self._worker is None:
             return
+        self._drain(self._worker)
         self._release()
         self.running_changed.emit(False)
         self.finished.emit(reason)

@@ -257,6 +257,11 @@ class Session:
         return list(self._history)
 
     @property
+    def history_length(self) -> int:
+        """How many snapshots the history holds (without copying it, as :attr:`history` does)."""
+        return len(self._history)
+
+    @property
     def last(self) -> Snapshot | None:
         return self._history[-1] if self._history else None
 
@@ -305,6 +310,21 @@ class Session:
         """
         posterior = getattr(step, "posterior", None) or step.mixture
         return self._evaluator_now().responsibilities(posterior, transposed=True, rows=rows)
+
+    def responsibilities_function(self):
+        """``responsibilities(step)``, (k, n), for the points as they are now, safe in another thread.
+
+        A worker colours the points of the snapshots it makes with it, so the GUI thread
+        does not: it is bound to the current points' prepared evaluator (read only), so an
+        edit made meanwhile neither changes nor races with what it computes.
+        """
+        evaluator = self._evaluator_now()
+
+        def responsibilities(step: gmm.EMStep) -> np.ndarray:
+            posterior = getattr(step, "posterior", None) or step.mixture
+            return evaluator.responsibilities(posterior, transposed=True)
+
+        return responsibilities
 
     def bound(self, step: gmm.EMStep | None = None) -> Bound:
         """log p(X | theta) = L(q, theta) + KL for ``step`` (the newest by default), per point.

@@ -221,16 +221,20 @@ class MixtureCanvas(pg.PlotWidget):
             self._label_means = np.empty((0, 2))
             self._layout_legend()
 
-    def show_step(self, step: EMStep, responsibilities):
+    def show_step(self, step: EMStep, responsibilities, colors: np.ndarray | None = None):
         """Draw one snapshot: points, ellipses, means, labels and legend.
 
         ``responsibilities(rows)`` gives the (k, len(rows)) responsibilities of those
         points under ``step`` (all points for ``rows=None``); the point layer decides
-        which points to colour when.
+        which points to colour when. ``colors``, the (n,) ARGB32 colours of all points
+        when a worker has made them already, spares the GUI thread that work.
         """
         mixture = step.mixture
         self._ensure_components(mixture.k)
-        self.points.set_colouring(colouring(responsibilities, hard=self.hard_labels))
+        if colors is not None and len(colors) == len(self._points_xy):
+            self.points.set_colors(colors)
+        else:
+            self.points.set_colouring(colouring(responsibilities, hard=self.hard_labels))
         self.density.set_mixture(mixture)
         for i in range(mixture.k):
             mean, cov = mixture.means[i], mixture.covariances[i]

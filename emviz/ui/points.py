@@ -111,8 +111,10 @@ class PointCloud(pg.GraphicsObject):
     def set_colors(self, argb: np.ndarray, rows: np.ndarray | None = None) -> None:
         """New colours for every point, or for ``rows`` only (the others are then out of date)."""
         if rows is None:
-            self._argb = np.ascontiguousarray(argb, dtype=np.uint32)
+            # a copy: later colourings write into it, and the caller may keep its array
+            self._argb = np.array(argb, dtype=np.uint32)
             self._fresh[:] = True
+            self.colorize = None  # every colour is current: none is left to colour on sight
         else:
             self._argb[rows] = argb
             self._fresh[:] = False

@@ -34,9 +34,10 @@ from emviz.ui.interaction import Interaction
 from emviz.ui.keyboard import WindowKeys
 from emviz.ui.likelihood import LikelihoodPlot
 from emviz.ui.params import ParameterTable
-from emviz.worker import EMRunner
+from emviz.worker import FRAME_SECONDS, EMRunner, point_colours
 
 DRAW_INTERVAL_MS = 16  # redraw at most at screen rate, however fast snapshots arrive
+KEPT_COLOURS = 8  # the points' colours of this many newest snapshots are kept (4 MB each at 1e6 points)
 RUN_BUDGET = 10**9
 PREFERRED_SIZE = QSize(1500, 950)
 SIDE_WIDTH = 375  # the side panel's width in a 1500 px window: a quarter
@@ -116,6 +117,8 @@ class MainWindow(QMainWindow):
         self.session = Session(dataset, settings or Settings())
         self._table = table  # the parsed CSV file behind the data, for its column pickers
         self.frames_drawn = 0
+        self._coloured: dict[int, tuple] = {}  # history index -> (snapshot, colours, hard) the worker made
+        self._drawn = -1  # the history index drawn last
         self.runner = EMRunner(self)
         self._paused = False  # a Run was paused (not: single Steps were taken)
         self.presenting = False
@@ -324,7 +327,7 @@ class MainWindow(QMainWindow):
             action.toggled.connect(box.setChecked)
         r.zoom_curve.toggled.connect(self.likelihood.set_zoom_end)
         r.density.toggled.connect(self.canvas.set_show_density)
-        self.runner.stepped.connect(self._on_step)
+        self.runner.framed.connect(self._on_frame)
         self.runner.finished.connect(self._on_run_finished)
         self.runner.failed.connect(self._on_failed)
         self.runner.running_changed.connect(self._on_running_changed)
@@ -403,20 +406,23 @@ class MainWindow(QMainWindow):
             self.say(self._why_finished())
             return
         self._paused = False
-        self.runner.start(self.session.steps, 1)
+        self._start_run(1)
         self._show_status()
 
     @Slot()
     def run_or_pause(self):
         if self.runner.running:
-            self.runner.pause()
+            # at once, whatever n: the iteration EM is still computing is dropped, and the
+            # next run starts from the newest snapshot on show
+            self.runner.pause(now=True)
+            self.session.carry_on(self.session.settings)
             return
         if self._say_missing():
             return
         if self.session.finished or self.session.error:
             self.say(self._why_finished())
             return
-        self.runner.start(self.session.steps, RUN_BUDGET)
+        self._start_run(RUN_BUDGET)
         self._show_status()
 
     @Slot()
@@ -469,11 +475,38 @@ class MainWindow(QMainWindow):
         rate = SPEEDS[wanted]
         self.say(f"Speed: {plural(rate, 'iteration')} a second" if rate else "Speed: as fast as EM goes", 2000)
 
+    def _start_run(self, budget: int) -> bool:
+        """EM in the worker's thread, which also colours the points of the snapshots to draw."""
+        self.runner.point_colours = point_colours(self.session.responsibilities_function())
+        self.runner.set_hard(self.canvas.hard_labels)
+        return self.runner.start(self.session.steps, budget)
+
     @Slot(object)
-    def _on_step(self, step):
-        self.session.append(step)
+    def _on_frame(self, frame):
+        snapshot = self.session.append(frame.step)
+        if frame.colors is not None:
+            index = self.session.history_length - 1
+            self._coloured[index] = (snapshot, frame.colors, frame.hard)
+            for old in [i for i in self._coloured if i <= index - KEPT_COLOURS]:
+                del self._coloured[old]
         if not self._draw_timer.isActive():
             self._draw_timer.start()
+
+    def _colours_for(self, index: int, step):
+        """The worker's colours for snapshot ``index``; while a run goes on, the newest it made.
+
+        Between two drawn snapshots of a fast run the points keep the colours of the
+        newest coloured one (at most a screen refresh older); None: the GUI colours them.
+        """
+        hard = self.canvas.hard_labels
+        found = self._coloured.get(index)
+        if found is not None and found[0] is step and found[2] == hard:
+            return found[1]
+        if self.runner.running:
+            for i in sorted(self._coloured, reverse=True):
+                if i <= index and self._coloured[i][2] == hard:
+                    return self._coloured[i][1]
+        return None
 
     @Slot(str)
     def _on_run_finished(self, reason):
@@ -615,7 +648,7 @@ class MainWindow(QMainWindow):
             self.model_controls.show_settings(self.session.settings)
             self._draw_latest()
             if was_running and not self.session.finished:
-                self.runner.start(self.session.steps, RUN_BUDGET)
+                self._start_run(RUN_BUDGET)
             return
         self._apply(settings=settings)
 
@@ -725,6 +758,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_display_changed(self, *_):
         self.canvas.hard_labels = self.run_controls.hard_labels.isChecked()
+        self.runner.set_hard(self.canvas.hard_labels)
         self.canvas.show_third_ellipse = self.run_controls.third_ellipse.isChecked()
         self.draw_step(self.run_controls.history.value())  # the iteration on show, newest or not
 
@@ -792,7 +826,9 @@ class MainWindow(QMainWindow):
             return
         index = index % len(history)
         step = history[index]
-        self.canvas.show_step(step, lambda rows: self.session.responsibilities(step, rows))
+        self._drawn = index
+        self.canvas.show_step(step, lambda rows: self.session.responsibilities(step, rows),
+                              colors=self._colours_for(index, step))
         curve = history[: index + 1] if replay else history
         self.likelihood.set_history(
             np.fromiter((s.iteration for s in curve), dtype=float, count=len(curve)),
@@ -829,8 +865,18 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _draw_latest(self):
+        """Draw the newest snapshot; at lecture speeds the next one not drawn yet, so none is skipped."""
         self._draw_timer.stop()
-        self.draw_step(-1)
+        newest = self.session.history_length - 1
+        lecture = self.runner.running and self.run_controls.interval() >= FRAME_SECONDS
+        if lecture and 0 <= self._drawn < newest:
+            self.draw_step(self._drawn + 1)
+            if self._drawn < newest:  # EM got ahead of the screen: catch up a frame at a time
+                self._draw_timer.start()
+                return
+        else:
+            self.draw_step(-1)
+        self.runner.shown()
 
     def _show_status(self, step=None, *, replay=False):
         step = step or self.session.last

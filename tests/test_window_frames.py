@@ -1,0 +1,120 @@
+"""The GUI thread only draws: the worker colours the points, Pause acts at once at any n,
+and at lecture speeds every iteration is drawn."""
+
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from emviz.data import generate
+from emviz.session import Settings
+from emviz.ui import palette
+from emviz.ui.controls import SPEEDS
+from emviz.ui.window import MainWindow
+
+MAX_SPEED = SPEEDS.index(0)
+
+
+@pytest.fixture
+def make_window(qtbot):
+    windows = []
+
+    def make(*args, **kwargs):
+        window = MainWindow(*args, **kwargs)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:  # whatever a test did, no worker outlives it
+        window.runner.stop()
+        assert window.runner._thread is None and not window.runner._finishing
+
+
+def _drawn_indices(window):
+    """Record the history index of every snapshot the window draws."""
+    drawn = []
+    draw_step = window.draw_step
+
+    def recording(index=-1, **kwargs):
+        draw_step(index, **kwargs)
+        drawn.append(window._drawn)
+
+    window.draw_step = recording
+    return drawn
+
+
+def test_pause_takes_effect_at_once_on_a_million_points(qtbot, make_window):
+    window = make_window(generate(1_000_000, 3, seed=4), Settings(k=3, tol=0.0, max_iter=10**6))
+    window.run_controls.speed.setValue(MAX_SPEED)
+    window.run_controls.run.click()
+    made = []  # iterations the worker made, in its own thread
+    window.runner._worker.stepped.connect(lambda payload: made.append(payload[1].iteration),
+                                          Qt.ConnectionType.DirectConnection)
+    qtbot.waitUntil(lambda: window.session.history_length >= 2, timeout=120_000)
+    window.run_controls.run.click()  # Pause, while the worker is busy with the next iteration
+    # acknowledged before the click returns: not running, the button says Run, the status paused
+    assert not window.runner.running
+    assert window.run_controls.run.text().replace("&", "").startswith("Run")
+    assert window.status_state.text() == "paused"
+    shown = window.session.history_length
+    newest = window.session.last.iteration
+    made_at_pause = len(made)
+    qtbot.waitUntil(lambda: not window.runner._finishing, timeout=120_000)  # the worker's thread ends
+    qtbot.wait(50)
+    # no snapshot is applied after the pause; the worker made at most the one it was computing
+    assert window.session.history_length == shown and window.session.last.iteration == newest
+    assert len(made) <= made_at_pause + 1
+    assert window.run_controls.history_label.text() == f"{shown - 1} / {shown - 1}"
+    # Run carries on from the newest snapshot on show: nothing skipped, nothing repeated
+    window.run_controls.run.click()
+    qtbot.waitUntil(lambda: window.session.history_length >= shown + 1, timeout=120_000)
+    window.run_controls.run.click()
+    iterations = [s.iteration for s in window.session.history]
+    assert iterations == list(range(len(iterations)))
+
+
+def test_at_lecture_speed_every_iteration_is_drawn(qtbot, make_window):
+    window = make_window(generate(3000, 3, seed=5), Settings(k=3, tol=0.0, max_iter=10**6))
+    window.run_controls.speed.setValue(SPEEDS.index(30))
+    drawn = _drawn_indices(window)
+    window.run_controls.run.click()
+    qtbot.waitUntil(lambda: window.session.history_length >= 25, timeout=60_000)
+    window.run_controls.run.click()
+    newest = window.session.history_length - 1
+    # every one, in order (the window draws the newest again when the run ends)
+    assert sorted(set(drawn)) == list(range(1, newest + 1)) and drawn == sorted(drawn)
+
+
+def test_the_worker_colours_the_points_not_the_gui_thread(qtbot, make_window):
+    window = make_window(generate(20_000, 3, seed=6), Settings(k=3, tol=1e-6))
+    session = window.session
+    gui = threading.get_ident()
+    colouring_in_gui = []
+    responsibilities = session.responsibilities
+
+    def watched(step, rows=None):
+        if threading.get_ident() == gui:
+            colouring_in_gui.append(step.iteration)
+        return responsibilities(step, rows)
+
+    session.responsibilities = watched
+    window.run_controls.speed.setValue(MAX_SPEED)
+    window.run_controls.run.click()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=120_000)
+    assert session.last.converged and window._drawn == session.history_length - 1
+    assert colouring_in_gui == []  # every frame drew colours the worker made
+    expected = palette.point_colors(responsibilities(session.last), hard=False)
+    np.testing.assert_array_equal(window.canvas.points.colors(), expected)
+    # with hard labels, the worker's colours are hard ones
+    window.run_controls.hard_labels.setChecked(True)
+    window.reset()
+    colouring_in_gui.clear()  # the two redraws at rest (iterations 4 and 0) are the GUI's own
+    window.run_controls.run.click()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=120_000)
+    expected = palette.point_colors(responsibilities(session.last), hard=True)
+    np.testing.assert_array_equal(window.canvas.points.colors(), expected)
+    assert colouring_in_gui == []
