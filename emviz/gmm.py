@@ -377,26 +377,33 @@ def responsibilities_pass(X, log_weights, means, prec_chol):
 NUMPY_PASSES = SimpleNamespace(statistics_pass=statistics_pass, responsibilities_pass=responsibilities_pass)
 
 
+KERNEL_WORTH_POINTS = 20_000  # below this a numpy pass takes a few ms: no compile is started for it
+
+
 class _KernelOnceReady:
     """The passes of emviz.kernel (compiled) once it is ready, the numpy ones until then.
 
-    The first call starts the kernel's build in a background thread and nobody waits for
-    it; numba's on-disk cache makes it quick after the first time. Without numba, or with
-    EMVIZ_NUMBA=0, the numpy passes stay (the same numbers to ~1e-12, tested).
+    The first pass over ``KERNEL_WORTH_POINTS`` points or more starts the kernel's build
+    in a background thread and nobody waits for it; numba's on-disk cache makes it quick
+    after the first time. Smaller data never start it: their numpy passes take
+    milliseconds, and a fresh install's 20 s compile would outlast ``emviz fit`` on them.
+    Without numba, or with EMVIZ_NUMBA=0, the numpy passes stay (the same numbers to
+    ~1e-12, tested).
     """
 
     @staticmethod
-    def _compiled():
+    def _compiled(X):
         if kernel.ready():
             return kernel
-        kernel.warm_up_in_background()
+        if X.shape[0] >= KERNEL_WORTH_POINTS:
+            kernel.warm_up_in_background()
         return NUMPY_PASSES
 
     def statistics_pass(self, X, log_weights, means, prec_chol, centers):
-        return self._compiled().statistics_pass(X, log_weights, means, prec_chol, centers)
+        return self._compiled(X).statistics_pass(X, log_weights, means, prec_chol, centers)
 
     def responsibilities_pass(self, X, log_weights, means, prec_chol):
-        return self._compiled().responsibilities_pass(X, log_weights, means, prec_chol)
+        return self._compiled(X).responsibilities_pass(X, log_weights, means, prec_chol)
 
 
 _passes = _KernelOnceReady()

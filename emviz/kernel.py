@@ -46,11 +46,14 @@ kernel off.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import hashlib
 import math
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -451,10 +454,13 @@ _DRIVERS = ("_statistics_tasks", "_responsibilities_tasks")
 _lock = threading.Lock()  # one build; and numba's workqueue threading layer is not re-entrant
 _built = threading.Event()
 _finished = threading.Event()
+_stopping = threading.Event()  # the interpreter is exiting: the build gives up at its next safe point
 _thread = None
+_child = None  # the process filling the cache, once started
 _failure = None
 _compile_seconds = None
 _numba = None
+EXIT_WAIT = 30.0  # seconds the exit waits for numba work already under way in this process
 
 
 def _enabled():
@@ -462,6 +468,42 @@ def _enabled():
 
 
 _CHILD = "EMVIZ_KERNEL_CHILD"
+
+
+class _Stopped(Exception):
+    """The interpreter began to exit while the build was waiting."""
+
+
+def _lock_path():
+    """One lock file per user and numba cache: the processes that share a cache compile one at a time."""
+    where = f"{os.path.abspath(__file__)}|{os.environ.get('NUMBA_CACHE_DIR', '')}|{sys.version_info[:2]}"
+    digest = hashlib.sha1(where.encode()).hexdigest()[:12]
+    return os.path.join(tempfile.gettempdir(), f"emviz-kernel-{os.getuid()}-{digest}.lock")
+
+
+def _cache_lock():
+    """An open descriptor holding an exclusive flock on :func:`_lock_path`, or None where there
+    is no flock (Windows) or no writable temporary directory. Waits while another process holds
+    it (it is filling the cache this process would fill), giving up if the interpreter exits."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        fd = os.open(_lock_path(), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return None
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if _stopping.wait(0.2):
+                os.close(fd)
+                raise _Stopped from None
+        except OSError:
+            os.close(fd)
+            return None
 
 
 def _fill_cache_in_child():
@@ -472,13 +514,32 @@ def _fill_cache_in_child():
     iterations in 15 s instead of 75 at 5 it/s). The child holds only its own GIL; this
     process then loads from the cache in about a second. If the child fails (no
     interpreter to start, a read-only cache), the build below compiles here as before.
+
+    The child runs under the cache lock (it inherits the locked descriptor, so the lock
+    lasts while either process lives): a dozen ``emviz fit`` started at once on a fresh
+    install compile once, not a dozen times side by side. If this process exits first the
+    child goes on and finishes the cache for the next start.
     """
+    global _child
     code = "import emviz.kernel as k; k._build(); raise SystemExit(0 if k.ready() else 1)"
+    fd = _cache_lock()
     try:
-        subprocess.run([sys.executable, "-c", code], env={**os.environ, _CHILD: "1"}, stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=900, check=False)
+        _child = child = subprocess.Popen(
+            [sys.executable, "-c", code], env={**os.environ, _CHILD: "1"}, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=() if fd is None else (fd,),
+        )
     except (OSError, subprocess.SubprocessError):
-        pass
+        if fd is not None:
+            os.close(fd)
+        return
+    try:
+        deadline = time.monotonic() + 900
+        while child.poll() is None and time.monotonic() < deadline:
+            if _stopping.wait(0.1):  # leave it running: it finishes the cache for the next start
+                raise _Stopped
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def _build():
@@ -490,36 +551,11 @@ def _build():
             raise RuntimeError("turned off by EMVIZ_NUMBA=0")
         if os.environ.get(_CHILD) != "1" and sys.executable:
             _fill_cache_in_child()
-        # numba's OpenMP threads would otherwise spin after every pass, taking the core a
-        # window's GUI thread needs (measured: 4x the CPU time of a pass at n = 1e5 on a
-        # busy 2-core machine). Set before numba loads OpenMP; a user's setting wins.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        import numba
-
-        _numba = numba
-        options = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)
-        namespace = globals()
-        for name in _REDUCTIONS:
-            namespace[name] = numba.njit(**{**options, "fastmath": {"reassoc"}})(namespace[name])
-        for name in _LEAVES:
-            namespace[name] = numba.njit(**options)(namespace[name])
-        prange = numba.prange
-        # prange only: numba would otherwise turn array expressions into parallel regions
-        only_prange = dict(
-            comprehension=False, prange=True, setitem=False, reduction=False,
-            numpy=False, stencil=False, fusion=False, inplace_binop=False,
-        )
-        for name in _DRIVERS:
-            namespace[name] = numba.njit(parallel=only_prange, **options)(namespace[name])
-        namespace["_reduce"] = numba.njit(**options)(_reduce)
-        rng = np.random.default_rng(0)
-        for d in (1, 2, 3):  # the d = 2 path, the generic one and its 1-d corner
-            X = rng.normal(size=(BLOCK + 3, d))
-            means = X[:2].copy()
-            prec_chol = np.broadcast_to(np.eye(d), (2, d, d)).copy()
-            log_weights = np.log(np.full(2, 0.5))
-            _statistics_pass(X, log_weights, means, prec_chol, means)
-            _responsibilities_pass(X, log_weights, means, prec_chol)
+        if _stopping.is_set():
+            raise _Stopped
+        _build_here()
+    except _Stopped:
+        _failure = "the program exited before the kernel was ready"
     except Exception as exc:  # noqa: BLE001 - any failure means: keep the numpy path
         _failure = f"{type(exc).__name__}: {exc}"
     else:
@@ -529,16 +565,71 @@ def _build():
         _finished.set()
 
 
+def _build_here():
+    global prange, _numba
+    # numba's OpenMP threads would otherwise spin after every pass, taking the core a
+    # window's GUI thread needs (measured: 4x the CPU time of a pass at n = 1e5 on a
+    # busy 2-core machine). Set before numba loads OpenMP; a user's setting wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import numba
+
+    _numba = numba
+    options = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)
+    namespace = globals()
+    for name in _REDUCTIONS:
+        namespace[name] = numba.njit(**{**options, "fastmath": {"reassoc"}})(namespace[name])
+    for name in _LEAVES:
+        namespace[name] = numba.njit(**options)(namespace[name])
+    prange = numba.prange
+    # prange only: numba would otherwise turn array expressions into parallel regions
+    only_prange = dict(
+        comprehension=False, prange=True, setitem=False, reduction=False,
+        numpy=False, stencil=False, fusion=False, inplace_binop=False,
+    )
+    for name in _DRIVERS:
+        namespace[name] = numba.njit(parallel=only_prange, **options)(namespace[name])
+    namespace["_reduce"] = numba.njit(**options)(_reduce)
+    rng = np.random.default_rng(0)
+    for d in (1, 2, 3):  # the d = 2 path, the generic one and its 1-d corner
+        X = rng.normal(size=(BLOCK + 3, d))
+        means = X[:2].copy()
+        prec_chol = np.broadcast_to(np.eye(d), (2, d, d)).copy()
+        log_weights = np.log(np.full(2, 0.5))
+        _statistics_pass(X, log_weights, means, prec_chol, means)
+        _responsibilities_pass(X, log_weights, means, prec_chol)
+
+
+@atexit.register
+def _stop_at_exit():
+    """Let the build end before the interpreter does.
+
+    Python stops a daemon thread wherever it is when the interpreter exits; inside
+    numba's import or LLVM (C++) that can abort the whole process at exit ("terminate
+    called without an active exception", exit 134) after the program's work was done.
+    A build waiting for its child or for another process gives up at once; one already
+    importing or loading numba here is waited for (about a second from the cache).
+    """
+    _stopping.set()
+    if _thread is not None and _thread.is_alive():
+        _thread.join(EXIT_WAIT)
+
+
 def warm_up_in_background():
     """Start compiling (or loading from the cache) in a daemon thread; return at once.
 
     Calling it again does nothing. :func:`ready` tells when the kernels can be used.
     """
     global _thread
+    global _failure
     with _lock:
-        if _thread is None:
-            _thread = threading.Thread(target=_build, name="emviz-kernel-build", daemon=True)
-            _thread.start()
+        if _thread is not None or _finished.is_set():
+            return
+        if _stopping.is_set():  # too late: the interpreter is exiting
+            _failure = "the program exited before the kernel was ready"
+            _finished.set()
+            return
+        _thread = threading.Thread(target=_build, name="emviz-kernel-build", daemon=True)
+        _thread.start()
 
 
 def ready() -> bool:
