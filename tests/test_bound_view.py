@@ -1,6 +1,7 @@
 """The bound view draws the engine's numbers: L, log p and the KL gap between them."""
 
 import numpy as np
+from PySide6.QtWidgets import QApplication
 
 from emviz.data import generate
 from emviz.session import Session, Settings
@@ -33,3 +34,48 @@ def test_the_view_shows_the_gap_open_after_m_and_closed_after_e(qtbot):
     view.clear("need at least 3 points for k=3: add 1 more")
     assert view.lower.getData()[0] is None or len(view.lower.getData()[0]) == 0
     assert "add 1 more" in view.caption.text()
+
+
+def test_the_columns_show_only_where_they_fit_and_the_numbers_always(qtbot):
+    """A short view (the window at 1280x720) drops the columns rather than squeeze them until
+    their tick labels overlap and "before"/"now" are cut; the caption's equation stays."""
+    view = BoundView()
+    qtbot.addWidget(view)
+    session = Session(generate(200, 3, seed=2, separation=1.5), Settings(k=3, init="random", seed=1))
+    start = session.bound()
+    session.m_step()
+    view.show_bounds(session.bound(), start)
+    view.show()
+    shown_at = []
+    for height in (400, 240, 170, 120, 90, 300):
+        view.resize(300, height)
+        qtbot.waitUntil(lambda: view.height() == height)
+        QApplication.processEvents()
+        assert view.caption.isVisible() and view.caption.geometry().bottom() < height
+        if view.plot.isVisible():
+            shown_at.append(height)
+            plot = view.plot.geometry()
+            assert plot.height() >= BoundView.PLOT_MIN_HEIGHT and plot.bottom() < height, (height, plot)
+            assert plot.top() > view.caption.geometry().bottom()
+    assert shown_at and shown_at != [400, 240, 170, 120, 90, 300]  # shown when tall, hidden when short
+
+
+def test_in_the_window_at_1280x720_nothing_of_the_bound_view_is_cut(qtbot):
+    from emviz.ui.window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    window.step()
+    qtbot.waitUntil(lambda: window.session.last.iteration == 1 and not window.runner.running)
+    QApplication.processEvents()
+    view = window.interaction.bound_view
+    box = window.bound_box.rect()
+    for widget in (view.caption, view.plot):
+        if widget.isVisible():
+            where = widget.mapTo(window.bound_box, widget.rect().topLeft())
+            assert box.contains(where) and box.contains(where + widget.rect().bottomRight()), widget
+    assert view.caption.isVisible()
+    window.runner.stop()

@@ -386,3 +386,34 @@ def test_show_density_from_the_box_the_menu_and_the_key(qtbot, window):
     assert not window.canvas.show_density and not r.density.isChecked()
     window.density_action.trigger()
     assert window.canvas.show_density and r.density.isChecked()
+
+
+@pytest.mark.parametrize("scale", [1.0, PRESENTATION_SCALE])
+def test_the_curve_title_fits_beside_its_axis_after_any_resize(qtbot, scale):
+    """The vertical title is the longest of TITLES that fits the axis's height; measured after
+    the plot is laid out at its new size (presentation mode on a 1920x1080 screen once showed
+    "log-likelihoo": the title had been chosen for the old, taller layout)."""
+    from emviz.ui.likelihood import LikelihoodPlot
+
+    plot = LikelihoodPlot()
+    qtbot.addWidget(plot)
+    plot.set_scale(scale)
+    plot.set_history(np.arange(5), np.array([-191.7, -20.0, -5.0, -4.1, -4.05]))
+    plot.show()
+    seen = set()
+    for height in (700, 330, 240, 160, 500, 120, 900):
+        plot.resize(1400, height)
+        qtbot.waitUntil(lambda: abs(plot.getPlotItem().getViewBox().height() - (height - 60 * scale)) < 80 * scale)
+        QApplication.processEvents()
+        axis = plot.getPlotItem().getAxis("left")
+        title = axis.labelText
+        seen.add(title)
+        drawn, room = axis.label.sceneBoundingRect(), axis.sceneBoundingRect()  # turned: its length is its height
+        assert drawn.top() >= room.top() - 0.5 and drawn.bottom() <= room.bottom() + 0.5, (height, title, drawn, room)
+        assert abs(drawn.center().y() - room.center().y()) <= 1.0, (height, title, drawn, room)
+        longer = LikelihoodPlot.TITLES[: LikelihoodPlot.TITLES.index(title)]
+        for candidate in longer:  # and no longer title would have fitted
+            axis.setLabel(candidate, **plot._title_style)
+            assert axis.label.boundingRect().width() > axis.sceneBoundingRect().height(), (height, candidate)
+        axis.setLabel(title, **plot._title_style)
+    assert len(seen) >= 2  # the sizes above do need different titles

@@ -38,8 +38,8 @@ class BoundView(QWidget):
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
-        self.plot.setMinimumHeight(70)
         self.plot.setMaximumHeight(220)
+        self.plot.getAxis("left").setStyle(maxTickLevel=0)  # major ticks only: a few readable labels
         self.plot.setXRange(-0.6, 1.6, padding=0)
         self.plot.getAxis("bottom").setTicks([[(0, "before"), (1, "now")]])
         self.plot.getAxis("bottom").setHeight(26)
@@ -57,6 +57,14 @@ class BoundView(QWidget):
         layout.addWidget(self.plot, 1)
         self.shown: tuple[Bound | None, Bound | None] = (None, None)
         self.clear()
+
+    PLOT_MIN_HEIGHT = 110  # below this the columns' tick labels overlap and "before"/"now" are cut
+
+    def resizeEvent(self, event):
+        """Show the columns only where they have room; the caption's numbers always stay."""
+        super().resizeEvent(event)
+        caption = self.caption.heightForWidth(self.width())
+        self.plot.setVisible(self.height() - max(caption, 0) - self.layout().spacing() >= self.PLOT_MIN_HEIGHT)
 
     def clear(self, message: str = "") -> None:
         self.shown = (None, None)

@@ -84,6 +84,7 @@ class LikelihoodPlot(pg.PlotWidget):
         self.clipped_note.setZValue(11)
         self.addItem(self.clipped_note, ignoreBounds=True)
         self.set_scale(1.0)
+        item.getViewBox().sigResized.connect(self._fit_left_title)
 
     # ------------------------------------------------------------------ style
 
@@ -118,21 +119,28 @@ class LikelihoodPlot(pg.PlotWidget):
         self.clipped_note.setFont(note_font)
         self._update_view()
 
-    TITLES = ("mean log-likelihood", "log-likelihood", "log-lik.")
+    # the last resort is no title: the header above says "mean log-likelihood" anyway
+    TITLES = ("mean log-likelihood", "log-likelihood", "log-lik.", "")
 
     def _fit_left_title(self):
-        """The longest title that fits along the left axis (a short plot gets a shorter one)."""
-        axis = self.getPlotItem().getAxis("left")
-        room = self.getPlotItem().getViewBox().height() or self.height() * 0.7
+        """The longest title that fits along the left axis (a short plot gets a shorter one).
+
+        Called when the view box has its new size (sigResized), not from the widget's
+        resizeEvent, where the layout still has the old height.
+        """
+        item = self.getPlotItem()
+        if item is None or not hasattr(self, "_title_style"):
+            return
+        axis = item.getAxis("left")
+        room = axis.geometry().height() or item.getViewBox().height() or self.height() * 0.7
         for title in self.TITLES:
             axis.setLabel(title, **self._title_style)
             if axis.label.boundingRect().width() <= room:
-                return
-
-    def resizeEvent(self, event):
-        super().resizeEvent(event)
-        if hasattr(self, "_title_style"):
-            self._fit_left_title()
+                break
+        # the axis centres its label only in its own resizeEvent, which a new text of a
+        # fixed-width axis never causes: left alone, a shorter title kept the longer one's
+        # place and ran off the top ("log-likelihoo" in presentation mode)
+        axis.resizeEvent()
 
     def set_zoom_end(self, on: bool):
         self.zoom_end = bool(on)
