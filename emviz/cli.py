@@ -115,7 +115,10 @@ def _add_model_options(parser):
         type=float,
         default=None,
         metavar="R",
-        help="added to every covariance diagonal (default: 1e-6 times the smallest column variance)",
+        help=(
+            "added to every covariance diagonal, at most 1e300 (default: relative to the data, 1e-6 times "
+            "the square of the finest gap between neighbouring points; emviz fit prints the value used)"
+        ),
     )
 
 
@@ -245,6 +248,19 @@ def _apply_max_csv(args) -> None:
     os.environ[MAX_CSV_ENV] = repr(float(args.max_csv_mb))
 
 
+def fit_warnings(dataset: Dataset, settings: Settings, result: gmm.FitResult) -> list[str]:
+    """What the fit should not leave unsaid beyond collapsed components: the regularisation setting the answer."""
+    said = settings.regularisation_warning(result.history[-1], dataset.points)
+    return [f"{dataset.source}: {said}"] if said else []
+
+
+def _warn(warnings) -> None:
+    for message in warnings:
+        with contextlib.suppress(OSError):
+            sys.stderr.write(f"emviz: warning: {' '.join(message.split())}\n")
+            sys.stderr.flush()
+
+
 def fit_report(dataset: Dataset, settings: Settings, result: gmm.FitResult) -> dict:
     """What ``emviz fit --json`` prints."""
     return {
@@ -265,6 +281,7 @@ def fit_report(dataset: Dataset, settings: Settings, result: gmm.FitResult) -> d
         "bic": result.bic,
         "aic": result.aic,
         "collapsed": list(_collapsed(result)),
+        "warnings": fit_warnings(dataset, settings, result),
         "log_likelihood_history": [step.log_likelihood for step in result.history],
     }
 
@@ -367,6 +384,7 @@ def run_fit(argv) -> int:
     dataset = _dataset(args)
     with naming(dataset):
         result = settings.fit(dataset)
+    _warn(fit_warnings(dataset, settings, result))
     out = io.StringIO()
     if args.json:
         json.dump(fit_report(dataset, settings, result), out)

@@ -47,6 +47,8 @@ __all__ = [
     "log_likelihood",
     "m_step",
     "n_parameters",
+    "regularisation_share",
+    "regularisation_warning",
     "relative_reg_covar",
     "responsibilities",
     "responsibilities_pass",
@@ -645,6 +647,73 @@ def _check_scale(X):
             )
 
 
+# Variances of data float64 can fit are below about 1e290 (see _LARGEST_VALUE): a reg_covar
+# beyond this is no regularisation but an overflow waiting to happen.
+LARGEST_REG_COVAR = 1e300
+
+
+def check_reg_covar(reg_covar):
+    """Refuse a ``reg_covar`` that is not a number from 0 to 1e300 (ValueError saying so)."""
+    if not 0 <= reg_covar <= LARGEST_REG_COVAR:  # NaN fails too
+        raise ValueError(
+            f"reg_covar must be a number from 0 to 1e300 (it is added to every variance; the data's own "
+            f"are below 1e290), got {reg_covar!r}"
+        )
+
+
+# reg_covar may make up at most this share of a fitted variance before the answer is said to be its own
+_REG_SHARE_WARNING = 0.01
+# Data whose correlation matrix has an eigenvalue below this lie on a line or a plane (within rounding)
+_FLAT_CORRELATION = 1e-8
+
+
+def regularisation_share(mixture, reg_covar, X) -> np.ndarray:
+    """How much of each component's smallest fitted variance ``reg_covar`` makes up, shape (k,).
+
+    Every fitted covariance is the data's scatter plus ``reg_covar`` on the diagonal, so a
+    share near 1 means the regularisation, not the data, set it. Only directions in which the
+    data ``X`` (n, d) vary count: constant columns are left out, and when the data lie on a
+    line or a plane (their correlation matrix is singular, judged on at most 4096 rows) each
+    column's own variance is compared instead of the smallest eigenvalue, since across such
+    data the regularisation is all there is.
+    """
+    X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    varying = np.flatnonzero(X.max(axis=0) > X.min(axis=0))
+    if varying.size == 0:
+        return np.zeros(mixture.k)
+    covariances = mixture.covariances[:, varying][:, :, varying]
+    sample = X[:: max(1, len(X) // _REG_SAMPLE), varying]
+    deviation = sample - sample.mean(axis=0)
+    widest = np.abs(deviation).max(axis=0)
+    flat = True
+    if len(sample) > varying.size and np.all(widest > 0):
+        correlation = np.atleast_2d(np.corrcoef((deviation / widest).T))
+        flat = not (np.all(np.isfinite(correlation)) and np.linalg.eigvalsh(correlation)[0] > _FLAT_CORRELATION)
+    if flat:
+        smallest = np.diagonal(covariances, axis1=1, axis2=2).min(axis=1)
+    else:
+        smallest = np.linalg.eigvalsh(covariances)[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(smallest > 0, np.minimum(reg_covar / smallest, 1.0), 1.0)
+
+
+def regularisation_warning(step, reg_covar, X) -> str:
+    """A sentence when ``reg_covar`` is over 1 % of a fitted variance (see :func:`regularisation_share`), else "".
+
+    Components listed in ``step.collapsed`` are left out: they are said to be degenerate already.
+    """
+    share = regularisation_share(step.mixture, reg_covar, X)
+    share[list(step.collapsed)] = 0.0
+    worst = float(share.max())
+    if worst <= _REG_SHARE_WARNING:
+        return ""
+    percent = f"{100 * worst:.3g}" if worst < 0.9995 else "100"
+    return (
+        f"reg_covar {reg_covar:.3g} is {percent}% of a fitted component's variance: "
+        "the regularisation, not the data, sets the covariances"
+    )
+
+
 def _power_of_ten(value):
     return f"1e{int(round(math.log10(value)))}"
 
@@ -652,8 +721,7 @@ def _power_of_ten(value):
 def _check_settings(covariance, reg_covar, tol=0.0, max_iter=0):
     if covariance not in _COVARIANCE_ESTIMATORS:
         raise ValueError(f"covariance must be one of {', '.join(COVARIANCE_TYPES)}, got {covariance!r}")
-    if not (reg_covar >= 0 and math.isfinite(reg_covar)):
-        raise ValueError(f"reg_covar must be a finite number >= 0, got {reg_covar!r}")
+    check_reg_covar(reg_covar)
     if not tol >= 0:
         raise ValueError(f"tol must be >= 0, got {tol!r}")
     if int(max_iter) != max_iter or max_iter < 0:

@@ -49,8 +49,8 @@ class Settings:
             raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
         if int(self.max_iter) != self.max_iter or self.max_iter < 0:
             raise ValueError(f"max_iter must be an integer >= 0, got {self.max_iter!r}")
-        if self.reg_covar is not None and not (self.reg_covar >= 0 and math.isfinite(self.reg_covar)):
-            raise ValueError(f"reg_covar must be a finite number >= 0, got {self.reg_covar!r}")
+        if self.reg_covar is not None:
+            gmm.check_reg_covar(self.reg_covar)
 
     def replace(self, **changes) -> "Settings":
         return replace(self, **changes)
@@ -59,6 +59,23 @@ class Settings:
         if self.reg_covar is not None:
             return float(self.reg_covar)
         return gmm.relative_reg_covar(points)
+
+    def regularisation_warning(self, step: gmm.EMStep, points: np.ndarray, reg_covar: float | None = None) -> str:
+        """What to say when the regularisation, not the data, sets ``step``'s covariances ("" if nothing).
+
+        ``reg_covar`` is ``reg_covar_for(points)`` when the caller has it at hand.
+        """
+        if step is None:
+            return ""
+        if reg_covar is None:
+            reg_covar = self.reg_covar_for(points)
+        said = gmm.regularisation_warning(step, reg_covar, points)
+        if not said:
+            return ""
+        if self.reg_covar is None:  # the default is meant never to do this: say what to change
+            return f"{said}; the data hold clusters far tighter than most of their points: set a smaller reg_covar"
+        default = gmm.relative_reg_covar(points)
+        return f"{said}; use a smaller reg_covar, or the default ({default:.3g} for these data)"
 
     def start(self, dataset: Dataset) -> gmm.Mixture:
         """The initial mixture for this data (raises DataError/ValueError with what to change)."""
@@ -219,6 +236,7 @@ class Session:
         self._evaluator: gmm.Evaluator | None = None
         self._evaluator_points: np.ndarray | None = None
         self._bounds: dict[int, tuple] = {}  # id(snapshot) -> (snapshot, evaluator, Bound)
+        self._reg_covar_cache: tuple | None = None  # (points, settings.reg_covar, value)
         self._undo: list[_Saved] = []
         self._redo: list[_Saved] = []
 
@@ -298,8 +316,23 @@ class Session:
         return self._steps
 
     def state(self, *, running: bool = False, paused: bool = False) -> str:
-        return describe_state(self.last, self._settings, running=running, error=self._error, paused=paused,
+        """The run's state in words (:func:`describe_state`); a finished run whose covariances the
+        regularisation sets says so too."""
+        text = describe_state(self.last, self._settings, running=running, error=self._error, paused=paused,
                               missing=self._missing)
+        if running or self._error or self._missing or self.last is None or not self.finished:
+            return text
+        warning = self._settings.regularisation_warning(self.last, self._points, self.reg_covar)
+        return f"{text}; {warning}" if warning else text
+
+    @property
+    def reg_covar(self) -> float:
+        """The reg_covar the run uses on the current points (the data's default unless one was set)."""
+        cached = self._reg_covar_cache
+        if cached is None or cached[0] is not self._points or cached[1] != self._settings.reg_covar:
+            cached = (self._points, self._settings.reg_covar, self._settings.reg_covar_for(self._points))
+            self._reg_covar_cache = cached
+        return cached[2]
 
     def responsibilities(self, step: gmm.EMStep, rows: np.ndarray | None = None) -> np.ndarray:
         """Responsibilities q of the data (or of the points ``rows``) that go with ``step``, (k, n).

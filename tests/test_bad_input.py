@@ -4,6 +4,7 @@ Exit status 2 and one line for bad input, 1 for an environment failure (a full d
 130 for Ctrl+C; never a traceback, never a hang, never memory exhausted.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -20,6 +21,8 @@ from emviz.data import DataError, load_csv
 POINTS = "the number of points is at most 10,000,000 (10 million 2-d points take about 1 GB once fitted), got "
 SEPARATION = ("separation must be a number from 0 to 1e+06 standard deviations "
               "(further apart, rounding erases the clusters' shape), got ")
+REG_COVAR = ("reg_covar must be a number from 0 to 1e300 (it is added to every variance; the data's own are "
+             "below 1e290), got ")
 ENV = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -78,6 +81,10 @@ CLI_CASES = {
                                             "--frame-ms is at most 655350 (a GIF frame's delay is stored in 16 bits "
                                             "of hundredths of a second), got 10000000000000"),
     "an argparse error": (["fit", "article", "-k", "three"], "argument -k: invalid int value: 'three'"),
+    **{f"reg_covar {value}": (["fit", "article", f"--reg-covar={value}"], REG_COVAR + shown)
+       for value, shown in [("1e308", "1e+308"), ("1e301", "1e+301"), ("inf", "inf"), ("nan", "nan"),
+                            ("-1e-9", "-1e-09")]},
+    "reg_covar 1e308 rendered": (["render", "article", "-o", "x.png", "--reg-covar", "1e308"], REG_COVAR + "1e+308"),
 }
 
 
@@ -162,6 +169,22 @@ def test_an_empty_cell_is_reported_as_empty(tmp_path):
     path = tmp_path / "gaps.csv"
     path.write_text("x,y\n1,2\n3,\n5,6\n")
     assert load_csv(path).dropped_example == "line 3, column 'y': empty"
+
+
+def test_a_reg_covar_that_sets_the_answer_is_said_on_stderr_and_in_the_json(capsys):
+    said = ("preset 'article': reg_covar 1e+03 is 99.8% of a fitted component's variance: the "
+            "regularisation, not the data, sets the covariances; use a smaller reg_covar, or the default "
+            "(4.79e-09 for these data)")
+    code, out, err = run(capsys, "fit", "article", "--reg-covar", "1e3")
+    assert code == 0 and "reg_covar 1e+03" in out
+    assert err == f"emviz: warning: {said}\n"
+    code, out, err = run(capsys, "fit", "article", "--reg-covar", "1e3", "--json")
+    assert code == 0 and json.loads(out)["warnings"] == [said] and err == f"emviz: warning: {said}\n"
+    code, out, err = run(capsys, "fit", "article", "--reg-covar", "1e300", "--json")
+    assert code == 0 and err.startswith("emviz: warning: preset 'article': reg_covar 1e+300 is 100% of")
+    for quiet in (["--reg-covar", "1e-4"], []):  # 1e-4 of unit-variance clusters, and the default: nothing to say
+        code, out, err = run(capsys, "fit", "article", "--json", *quiet)
+        assert (code, err, json.loads(out)["warnings"]) == (0, "", [])
 
 
 def test_the_fit_message_names_the_file(capsys, tmp_path, monkeypatch):

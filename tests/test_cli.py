@@ -133,7 +133,7 @@ def test_help_explains_every_option_with_its_default(capsys):
     assert "(default: None)" not in out
     for option, default in [("-k", "3"), ("--seed", "0"), ("--tol", "1e-06"), ("--max-iter", "1000"),
                             ("--covariance", "full"), ("--init", "kmeans++"), ("--columns", None),
-                            ("--json", None), ("--reg-covar", "1e-6 times the smallest column variance")]:
+                            ("--json", None), ("--reg-covar", "relative to the data, 1e-6 times the square of the finest gap")]:
         assert option in out
         if default:
             assert f"default: {default}" in out

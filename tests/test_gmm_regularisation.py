@@ -91,3 +91,88 @@ def test_settings_use_the_rule():
     X = np.concatenate(two_unit_clusters(1e4))
     assert Settings().reg_covar_for(X) == gmm.relative_reg_covar(X)
     assert Settings(reg_covar=0.5).reg_covar_for(X) == 0.5
+
+
+def test_one_dimension_a_million_standard_deviations_apart():
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=(500, 1)), rng.normal(size=(500, 1)) * 2.0 + 1e6
+    X = np.concatenate([a, b])
+    result = gmm.fit(X, 2, reg_covar=gmm.relative_reg_covar(X), tol=1e-10)
+    assert_components_are(result, [a, b])
+
+
+def test_tied_values_on_an_integer_grid_keep_a_regularisation():
+    # most nearest-neighbour gaps are 0 (repeated grid points) or 0 in one column: only the
+    # non-zero gaps of distinct points count, so the rule does not vanish
+    rng = np.random.default_rng(5)
+    grid = rng.integers(0, 20, size=(3000, 2)).astype(float)
+    assert gmm.relative_reg_covar(grid) == pytest.approx(1e-6)  # the grid's step, 1, squared, times 1e-6
+    assert gmm.relative_reg_covar(grid * 0.5 + 3) == pytest.approx(0.25e-6)
+    counts = np.column_stack([rng.integers(0, 4, 3000), rng.normal(size=3000)])  # one column of counts
+    assert 0 < gmm.relative_reg_covar(counts) < 1e-9
+    # a cluster whose points all share one value of a column: its variance there is reg_covar, said
+    tied = np.concatenate([rng.normal(size=(300, 2)), np.column_stack([np.full(100, 8.0), rng.normal(size=100)])])
+    result = gmm.fit(tied, 2, reg_covar=gmm.relative_reg_covar(tied), tol=1e-10)
+    flat = int(np.argmin(np.abs(result.mixture.means[:, 0] - 8.0)))
+    assert result.mixture.covariances[flat, 0, 0] == pytest.approx(gmm.relative_reg_covar(tied), rel=1e-6)
+    assert flat in result.collapsed
+
+
+def test_duplicated_points_do_not_make_a_component_singular():
+    rng = np.random.default_rng(6)
+    copies = np.repeat([[0.0, 0.0], [5.0, 5.0], [9.0, 1.0]], 200, axis=0)
+    X = np.concatenate([copies, rng.normal(size=(60, 2)) * 3])
+    reg = gmm.relative_reg_covar(X)
+    result = gmm.fit(X, 4, reg_covar=reg)
+    smallest = np.linalg.eigvalsh(result.mixture.covariances)[:, 0]
+    on_copies = [int(np.argmin(np.linalg.norm(result.mixture.means - p, axis=1))) for p in copies[::200]]
+    np.testing.assert_allclose(smallest[on_copies], reg, rtol=1e-6)  # each sits on its copies, at the floor
+    assert np.all(smallest > 0) and np.isfinite(result.log_likelihood)
+    assert sorted(result.collapsed) == sorted(on_copies)
+
+
+def test_a_reg_covar_that_swamps_the_data_is_said():
+    a, b = two_unit_clusters(8.0)
+    X = np.concatenate([a, b])
+    thinnest = min(np.linalg.eigvalsh(sample_covariance(c))[0] for c in (a, b))  # about 0.53
+    for reg in (1e300, 1e3, 0.05, 0.01):
+        step = gmm.fit(X, 2, reg_covar=reg).history[-1]
+        share = reg / (thinnest + reg)  # the fitted covariance is the scatter plus reg_covar
+        said = "100" if share > 0.9995 else f"{100 * share:.3g}"
+        warning = gmm.regularisation_warning(step, reg, X)
+        assert warning == (f"reg_covar {reg:.3g} is {said}% of a fitted component's variance: "
+                           "the regularisation, not the data, sets the covariances")
+    for reg in (1e-4, gmm.relative_reg_covar(X)):
+        assert gmm.regularisation_warning(gmm.fit(X, 2, reg_covar=reg).history[-1], reg, X) == ""
+
+
+def test_degenerate_data_do_not_raise_the_warning():
+    rng = np.random.default_rng(7)
+    t = rng.normal(size=300)
+    line = np.column_stack([t, 2 * t + 1])  # across the line the regularisation is all there is
+    constant = np.column_stack([t, np.full(300, 4.0)])
+    for X in (line, constant):
+        reg = gmm.relative_reg_covar(X)
+        step = gmm.fit(X, 2, reg_covar=reg).history[-1]
+        assert gmm.regularisation_warning(step, reg, X) == ""
+        assert gmm.regularisation_warning(step, 1.0, X) != ""  # a unit reg_covar on unit data still is
+
+
+def test_the_window_status_says_it_when_the_run_ends():
+    from emviz.data import Dataset
+    from emviz.session import Session
+
+    X = np.concatenate(two_unit_clusters(8.0))
+    dataset = Dataset(X, ("x", "y"), "two", "two.csv", origin="csv")
+    session = Session(dataset, Settings(k=2, reg_covar=1e3))
+    assert "reg_covar" not in session.state()  # at the start nothing is fitted yet
+    for step in session.steps:
+        session.append(step)
+    assert session.state().startswith("converged after")
+    assert "; reg_covar 1e+03 is 99.9% of a fitted component's variance" in session.state()
+    assert session.state().endswith("use a smaller reg_covar, or the default "
+                                    f"({gmm.relative_reg_covar(X):.3g} for these data)")
+    quiet = Session(dataset, Settings(k=2))
+    for step in quiet.steps:
+        quiet.append(step)
+    assert quiet.state().startswith("converged after") and "reg_covar" not in quiet.state()
