@@ -459,7 +459,12 @@ def run_window(argv) -> int:
         raise EnvironmentFailure(problem, status=2)  # the user chooses the display: exit 2, as for bad input
     from emviz.ui.window import make_app, run_app
 
-    with closing_on_interrupt(make_app()) as interrupted:
+    app = make_app()
+    if os.environ.get("EMVIZ_STARTUP_PROBE"):  # off by default: benchmarks/bench_startup.py's stopwatch
+        from emviz.ui.startup_probe import install
+
+        install(app, os.environ["EMVIZ_STARTUP_PROBE"])
+    with closing_on_interrupt(app) as interrupted:
         status = run_app(dataset, settings, table)
     return 130 if interrupted() else status
 

@@ -1,0 +1,40 @@
+"""EMVIZ_STARTUP_PROBE: the real `python -m emviz` says when its window first painted, then quits.
+
+benchmarks/bench_startup.py times start-up with it; these tests check the hook itself
+(no timing assertions). EMVIZ_NUMBA=0 keeps the kernel's compiling child out of CI.
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+
+def _launch(mode):
+    env = {**os.environ, "EMVIZ_STARTUP_PROBE": mode, "EMVIZ_NUMBA": "0", "QT_QPA_PLATFORM": "offscreen"}
+    began = time.time()
+    proc = subprocess.run([sys.executable, "-m", "emviz"], env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120)
+    return began, time.time(), proc
+
+
+def _said(stdout):
+    return [line.split() for line in stdout.splitlines() if line.startswith("emviz-startup ")]
+
+
+def test_paint_mode_prints_the_first_paint_and_quits():
+    began, ended, proc = _launch("paint")
+    assert proc.returncode == 0, proc.stderr
+    said = _said(proc.stdout)
+    assert [words[1] for words in said] == ["first-paint"]
+    assert began < float(said[0][2]) < ended
+
+
+def test_kernel_mode_also_says_when_the_kernel_is_settled():
+    began, ended, proc = _launch("kernel")
+    assert proc.returncode == 0, proc.stderr
+    said = _said(proc.stdout)
+    assert [words[1] for words in said] == ["first-paint", "kernel-failed"]
+    painted, settled = float(said[0][2]), float(said[1][2])
+    assert began < painted <= settled < ended
+    assert "EMVIZ_NUMBA=0" in " ".join(said[1][3:])
