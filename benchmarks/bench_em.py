@@ -272,6 +272,11 @@ def compile_times():
             print(f"kernel start-up, {label}: {out.stdout.strip() or out.stderr.strip()}", flush=True)
 
 
+def _load():
+    """The 1, 5 and 15 minute load averages: on a shared machine, how much the figures waited for a core."""
+    return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="n up to 1e5 only")
@@ -296,7 +301,7 @@ def main(argv=None):
         f"numpy {np.__version__}, numba {numba.__version__}, scikit-learn {sklearn.__version__}, "
         f"{os.cpu_count()} CPUs; d=2, full covariances; ms per EM iteration; extra peak RSS in MB"
     )
-    print(f"load average at the start: {os.getloadavg()[0]:.1f}; ms are wall clock, CPU ms add up all threads")
+    print(f"load average at the start: {_load()}; ms are wall clock, CPU ms add up all threads", flush=True)
     print(
         "| n | k | kernel ms | numpy ms | sklearn ms | kernel vs sklearn | kernel vs numpy "
         "| kernel CPU ms | numpy CPU ms | sklearn CPU ms "
@@ -333,6 +338,7 @@ def main(argv=None):
                     flush=True,
                 )
             os.remove(data)
+    print(f"load average at the end: {_load()}")
     if not kern.get("rss_exact", True):
         print("(the high-water mark could not be reset here: memory includes set-up peaks)")
 
