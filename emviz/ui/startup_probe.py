@@ -8,8 +8,9 @@ Off unless the variable is set; ``emviz`` (the window command) then installs thi
 ``EMVIZ_STARTUP_PROBE=kernel``
     the same line, then wait until the compiled kernel is ready (``emviz.kernel.ready()``)
     or has failed, print ``emviz-startup kernel-ready <time.time()>`` (or
-    ``kernel-failed <time.time()> <why>``) and quit. Waiting also keeps a cold start's
-    compiling child process from outliving the measurement.
+    ``kernel-failed <time.time()> <why>``) and quit. Only data of ``gmm.KERNEL_WORTH_POINTS``
+    points or more start the kernel's build (the demo data do not): open such data with
+    this mode, or it waits for ever.
 
 The times are wall-clock seconds since the epoch, so the launching process can subtract
 its own launch time.
