@@ -12,7 +12,10 @@ from PySide6.QtGui import QColor, QFont, QPen
 from emviz.gmm import EMStep, Mixture
 from emviz.ui import palette
 from emviz.ui.density import DensityLayer
+from emviz.ui.pointdensity import DENSITY_THRESHOLD, DensityImage
 from emviz.ui.points import PointCloud, colouring
+
+POINT_MODES = ("auto", "dots", "density")  # how the points are drawn: by their number, or as chosen
 
 ELLIPSE_SEGMENTS = 120
 _CIRCLE = np.stack(
@@ -67,6 +70,12 @@ class MixtureCanvas(pg.PlotWidget):
         item.setMenuEnabled(False)
         self.points = PointCloud()
         self.addItem(self.points)
+        # beyond DENSITY_THRESHOLD points (or when chosen) the points are one image instead
+        self.density_points = DensityImage()
+        self.density_points.setVisible(False)
+        self.addItem(self.density_points)
+        self.point_mode = "auto"
+        self.point_layer = self.points
         # off until asked for; ignoreBounds: the shade covers the view and must not widen it
         self.density = DensityLayer()
         self.addItem(self.density, ignoreBounds=True)
@@ -103,12 +112,21 @@ class MixtureCanvas(pg.PlotWidget):
         self._true_mixture = None
         self._label_means = np.empty((0, 2))
         item.getViewBox().sigTransformChanged.connect(self._place_labels)
+        # says how the points are drawn when that is not as dots: in the view's top right corner
+        self.point_note = pg.TextItem(anchor=(1, 0), color=palette.INK, fill=pg.mkBrush(255, 255, 255, 220),
+                                      border=pg.mkPen(palette.GRID))
+        self.point_note.setParentItem(view)
+        self.point_note.setZValue(30)
+        self.point_note.setVisible(False)
+        view.sigResized.connect(self._place_point_note)
 
     # ------------------------------------------------------------------ data
 
     def set_data(self, points: np.ndarray, columns, *, true_mixture: Mixture | None = None, equal_axes: bool = True):
         self._points_xy = np.asarray(points)
         self.points.set_points(self._points_xy)
+        self.density_points.set_points(self._points_xy)
+        self._choose_point_layer()
         item = self.getPlotItem()
         item.setLabel("bottom", columns[0], **{"font-size": "14pt", "color": palette.INK.name()})
         item.setLabel("left", columns[1], **{"font-size": "14pt", "color": palette.INK.name()})
@@ -123,6 +141,42 @@ class MixtureCanvas(pg.PlotWidget):
         vb.setDefaultPadding(0.05)
         vb.enableAutoRange()
 
+    def set_point_mode(self, mode: str):
+        """"auto" (dots up to DENSITY_THRESHOLD points, a density image beyond), "dots" or "density".
+
+        The layer newly shown has no colours yet: the caller draws the snapshot again.
+        """
+        if mode not in POINT_MODES:
+            raise ValueError(f"point mode must be one of {', '.join(POINT_MODES)}, got {mode!r}")
+        self.point_mode = mode
+        self._choose_point_layer()
+
+    @property
+    def drawn_as_density(self) -> bool:
+        return self.point_layer is self.density_points
+
+    def _choose_point_layer(self):
+        n = len(self._points_xy)
+        density = self.point_mode == "density" or (self.point_mode == "auto" and n > DENSITY_THRESHOLD)
+        self.point_layer = self.density_points if density else self.points
+        self.points.setVisible(not density)
+        self.density_points.setVisible(density)
+        if density:
+            note = f"{n:,} points: drawn as a density image"
+        elif n > DENSITY_THRESHOLD:
+            note = f"{n:,} points: drawn as dots"
+        else:
+            note = ""
+        if self.point_mode != "auto" and note:
+            note += " (View ▸ Points)"
+        self.point_note.setText(note)
+        self.point_note.setVisible(bool(note))
+        self._place_point_note()
+
+    def _place_point_note(self, *_):
+        view = self.getPlotItem().getViewBox()
+        self.point_note.setPos(view.width() - 4, 4)
+
     def set_equal_axes(self, on: bool):
         self.getPlotItem().getViewBox().setAspectLocked(bool(on), ratio=1.0)
         self.fit_view()
@@ -133,6 +187,9 @@ class MixtureCanvas(pg.PlotWidget):
             return
         self.scale = float(scale)
         self.mean_halos.setSize(26 * self.scale)
+        font = QFont()
+        font.setPointSizeF(11 * self.scale)
+        self.point_note.setFont(font)
         self.means.setSize(17 * self.scale)
         # the components' items are built at the new size by the next show_step
         self._ensure_components(0)
@@ -231,10 +288,11 @@ class MixtureCanvas(pg.PlotWidget):
         """
         mixture = step.mixture
         self._ensure_components(mixture.k)
+        layer = self.point_layer
         if colors is not None and len(colors) == len(self._points_xy):
-            self.points.set_colors(colors)
+            layer.set_colors(colors)
         else:
-            self.points.set_colouring(colouring(responsibilities, hard=self.hard_labels))
+            layer.set_colouring(colouring(responsibilities, hard=self.hard_labels))
         self.density.set_mixture(mixture)
         for i in range(mixture.k):
             mean, cov = mixture.means[i], mixture.covariances[i]

@@ -64,6 +64,7 @@ def drawn_window(
     window.run_controls.third_ellipse.setChecked(three_sigma)
     window.data_controls.show_truth.setChecked(show_truth)
     window.canvas.set_show_density(density)
+    window.canvas.density_points.synchronous = True  # a grab without an event loop: bin while painting
     try:
         for step in window.session.steps:
             window.session.append(step)

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, QTimer, Signal, Slot, qInstallMessageHandler
-from PySide6.QtGui import QFont, QFontMetrics, QKeySequence
+from PySide6.QtGui import QActionGroup, QFont, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -34,6 +34,7 @@ from emviz.ui.interaction import Interaction
 from emviz.ui.keyboard import WindowKeys
 from emviz.ui.likelihood import LikelihoodPlot
 from emviz.ui.params import ParameterTable
+from emviz.ui.pointdensity import DENSITY_THRESHOLD
 from emviz.worker import FRAME_SECONDS, EMRunner, point_colours
 
 DRAW_INTERVAL_MS = 16  # redraw at most at screen rate, however fast snapshots arrive
@@ -267,9 +268,32 @@ class MainWindow(QMainWindow):
         self.hard_action.setCheckable(True)
         self.density_action = view_menu.addAction("Show density\tD")
         self.density_action.setCheckable(True)
+        self._build_points_menu(view_menu.addMenu("Points"))
         # the window holds the actions with shortcuts too: they must work with the menu bar
         # hidden, as it is in presentation mode
         self.addActions([self.open_action, quit_action, self.presentation_action])
+
+    def _build_points_menu(self, menu):
+        """Dots, or one density image for many points: automatic by their number, or the user's choice."""
+        group = QActionGroup(self)
+        self.point_mode_actions = {}
+        for mode, text in (("auto", f"Automatic: a density image above {DENSITY_THRESHOLD:,} points"),
+                           ("dots", "Dots (each point recoloured every frame)"),
+                           ("density", "Density image (points binned per pixel)")):
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(mode == "auto")
+            group.addAction(action)
+            action.triggered.connect(lambda _=False, m=mode: self.set_point_mode(m))
+            self.point_mode_actions[mode] = action
+
+    def set_point_mode(self, mode: str):
+        """How the points are drawn: "auto", "dots" or "density" (View ▸ Points)."""
+        self.canvas.set_point_mode(mode)
+        with QSignalBlocker(self.point_mode_actions[mode]):
+            self.point_mode_actions[mode].setChecked(True)
+        if self.session.history_length:
+            self.draw_step(self._drawn if 0 <= self._drawn < self.session.history_length else -1)
 
     def _set_fonts(self, scale: float):
         """Desk sizes at scale 1; presentation mode makes everything readable from the back of a hall."""
