@@ -284,8 +284,13 @@ class JobRunner(QObject):
 
     @Slot()
     def _on_late_thread_finished(self):
+        # QThread.finished is emitted just before the thread ends: the one that sent it is
+        # joined (a moment's wait), not tested with wait(0), which can still say "running"
+        # and would leave it in the list for good
+        ended = self.sender()
         for pair in list(self._finishing):
-            if pair[0].wait(0):
+            thread = pair[0]
+            if (ended is not None and thread == ended and thread.wait(5000)) or thread.isFinished():
                 self._finishing.remove(pair)
 
     def _drain(self, worker):

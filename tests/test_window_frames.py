@@ -102,6 +102,8 @@ def test_the_worker_colours_the_points_not_the_gui_thread(qtbot, make_window):
         return responsibilities(step, rows)
 
     session.responsibilities = watched
+    window.canvas.grab()  # painted at rest: the GUI colours what it shows of iteration 0 now, not later
+    colouring_in_gui.clear()
     window.run_controls.speed.setValue(MAX_SPEED)
     window.run_controls.run.click()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=120_000)
@@ -112,7 +114,8 @@ def test_the_worker_colours_the_points_not_the_gui_thread(qtbot, make_window):
     # with hard labels, the worker's colours are hard ones
     window.run_controls.hard_labels.setChecked(True)
     window.reset()
-    colouring_in_gui.clear()  # the two redraws at rest (iterations 4 and 0) are the GUI's own
+    window.canvas.grab()
+    colouring_in_gui.clear()  # the redraws at rest (the converged iteration, then 0) are the GUI's own
     window.run_controls.run.click()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=120_000)
     expected = palette.point_colors(responsibilities(session.last), hard=True)
