@@ -1,6 +1,7 @@
 """The bound view draws the engine's numbers: L, log p and the KL gap between them."""
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from emviz.data import generate
@@ -52,6 +53,7 @@ def test_the_columns_show_only_where_they_fit_and_the_numbers_always(qtbot):
         qtbot.waitUntil(lambda: view.height() == height)
         QApplication.processEvents()
         assert view.caption.isVisible() and view.caption.geometry().bottom() < height
+        assert view.caption.alignment() & Qt.AlignmentFlag.AlignTop  # no gap above it when alone
         if view.plot.isVisible():
             shown_at.append(height)
             plot = view.plot.geometry()

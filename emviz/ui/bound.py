@@ -34,6 +34,7 @@ class BoundView(QWidget):
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.TextFormat.RichText)
         self.caption.setWordWrap(True)
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)  # under its title, columns or not
         self.plot = pg.PlotWidget(background="w")
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
