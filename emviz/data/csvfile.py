@@ -222,7 +222,9 @@ class CsvTable:
             names = self.resolve(columns)
             if not names:
                 raise DataError(f"{self.path}: no columns chosen")
-        stacked = np.column_stack([self.values[name] for name in names])
+        stacked = np.empty((len(self.raw), len(names)))
+        for j, name in enumerate(names):
+            stacked[:, j] = self.values[name]
         complete = np.isfinite(stacked).all(axis=1)
         truth = None
         if labels is not None:
@@ -251,7 +253,7 @@ class CsvTable:
             shown = "empty" if not cell.strip() else quote(cell)
             example = f"line {self._lines.number(row)}, column {quote(names[bad])}: {shown}"
         return Dataset(
-            stacked[complete],
+            stacked if not dropped else stacked[complete],
             tuple(names),
             Path(self.path).name,
             str(self.path),
@@ -263,22 +265,59 @@ class CsvTable:
         )
 
 
+@dataclass(frozen=True)
+class ReadProgress:
+    """How far :func:`iter_csv_table` has got: ``done`` of ``total`` bytes of the file in ``phase``.
+
+    ``phase`` is "reading" (bytes read from the disk) or "parsing" (bytes the parser has taken in).
+    """
+
+    phase: str
+    done: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        """The share of the whole load done, 0 to 1: reading counts for a tenth, parsing for the rest."""
+        share = self.done / self.total if self.total else 1.0
+        return 0.1 * share if self.phase == "reading" else 0.1 + 0.9 * share
+
+
+READ_CHUNK_BYTES = 4 << 20  # read from the disk in pieces of this size
+PARSE_CHUNK_ROWS = 1 << 16  # and parsed in pieces of this many rows, between which a reader may stop
+
+
 def read_csv_table(path, *, max_bytes: int | None = None) -> CsvTable:
     """Read a CSV file of any common dialect; raise DataError with the line and column on failure.
 
     ``max_bytes`` caps the file's size (default: :func:`max_csv_bytes`).
     """
+    for item in iter_csv_table(path, max_bytes=max_bytes):
+        pass
+    return item
+
+
+def iter_csv_table(path, *, max_bytes: int | None = None, chunk_rows: int | None = None,
+                   chunk_bytes: int | None = None):
+    """Read a CSV file like :func:`read_csv_table`, piece by piece.
+
+    Yields :class:`ReadProgress` items as the file is read and parsed, then the
+    :class:`CsvTable` as the last item. A caller that stops pulling (Cancel) simply
+    drops the generator: nothing outside it has changed. Raises DataError as
+    :func:`read_csv_table` does.
+    """
     import pandas as pd
 
     path = str(path)
-    raw_bytes = _read_regular_file(path, max_bytes)
-    text = _decode(raw_bytes, path)
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _blank_leading_comments(text)
-    sample = text[:_SNIFF_BYTES]
-    if len(text) > _SNIFF_BYTES and "\n" in sample:
-        sample = sample[: sample.rindex("\n")]  # never sniff a cut-off last line
+    raw = yield from _read_regular_file(path, max_bytes, chunk_bytes or READ_CHUNK_BYTES)
+    data = _utf8(raw, path)  # the file as UTF-8 bytes, lines ending in "\n" only
+    del raw
+    data = _blank_leading_comments(data)
+    total = len(data)
+    sample = data[:_SNIFF_BYTES]
+    if len(data) > _SNIFF_BYTES and b"\n" in sample:
+        sample = sample[: sample.rindex(b"\n")]  # never sniff a cut-off last line
+    sample = sample.decode("utf-8", errors="replace")
     numbered = [(i + 1, line) for i, line in enumerate(sample.split("\n")) if line.strip()][:_SNIFF_LINES]
     if not numbered:
         raise DataError(f"{path}: the file is empty; it needs a row per point and a column per coordinate")
@@ -293,19 +332,31 @@ def read_csv_table(path, *, max_bytes: int | None = None) -> CsvTable:
         skipinitialspace=True,
         skip_blank_lines=True,
         engine="c",
+        encoding="utf-8",
+        low_memory=False,  # the pieces are ours: a column keeps one type within each
+        chunksize=chunk_rows or PARSE_CHUNK_ROWS,
     )
     if int(pd.__version__.split(".")[0]) < 3:  # pandas 2's default converter changes the last bits
         options["float_precision"] = "round_trip"  # pandas 3 reads exactly, and deprecates the option
     if dialect.sep is not None:
         options["quotechar"] = '"'
+    source = io.BytesIO(data)
+    pieces = []
     try:
-        frame = pd.read_csv(io.StringIO(text), **options)
+        with pd.read_csv(source, **options) as reader:
+            for piece in reader:
+                pieces.append(piece)
+                yield ReadProgress("parsing", min(source.tell(), total), total)
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: {_explain_parser_error(str(exc), dialect)}") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file has a header but no data rows") from None
     except (ValueError, UnicodeError) as exc:
         raise DataError(f"{path}: cannot be read as CSV ({_shortened(str(exc))})") from None
+    if not pieces:
+        raise DataError(f"{path}: the file has a header but no data rows")
+    frame = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
+    del pieces
     if frame.shape[1] > MAX_CSV_COLUMNS:
         raise DataError(_too_wide(path, "the table"))
     if not dialect.header:
@@ -320,18 +371,21 @@ def read_csv_table(path, *, max_bytes: int | None = None) -> CsvTable:
             values[name] = converted
     numeric = tuple(values)
     table = CsvTable(
-        path, tuple(frame.columns), numeric, values, frame, _Lines(text, dialect)
+        path, tuple(frame.columns), numeric, values, frame, _Lines(data, dialect)
     )
     if not numeric:
         raise DataError(
             f"{path}: no column holds numbers (columns: {_listed(frame.columns)}); "
             "emviz needs at least two numeric columns"
         )
-    return table
+    yield table
 
 
-def _read_regular_file(path: str, max_bytes: int | None) -> bytes:
-    """The bytes of a regular file no larger than the cap; a FIFO or a device would block or never end."""
+def _read_regular_file(path: str, max_bytes: int | None, chunk_bytes: int = READ_CHUNK_BYTES):
+    """The bytes of a regular file no larger than the cap; a FIFO or a device would block or never end.
+
+    A generator: yields a :class:`ReadProgress` after each piece read and returns the bytes.
+    """
     limit = max_csv_bytes() if max_bytes is None else max_bytes
     try:
         info = os.stat(path)
@@ -350,16 +404,42 @@ def _read_regular_file(path: str, max_bytes: int | None) -> bytes:
     )
     if info.st_size > limit:
         raise DataError(too_big)
+    pieces, size = [], 0
     try:
         with open(path, "rb") as file:
-            raw = file.read(limit + 1)
+            while size <= limit:
+                piece = file.read(min(chunk_bytes, limit + 1 - size))
+                if not piece:
+                    break
+                pieces.append(piece)
+                size += len(piece)
+                yield ReadProgress("reading", size, max(info.st_size, size))
     except IsADirectoryError:
         raise DataError(f"{path}: is a folder, not a CSV file") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if len(raw) > limit:  # it grew since stat
+    if size > limit:  # it grew since stat
         raise DataError(too_big)
-    return raw
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+
+def _utf8(raw: bytes, path) -> bytes:
+    """The file's text as UTF-8 bytes with "\n" line ends, for the parser; DataError for binary files."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        data = _decode(raw, path).encode("utf-8")
+    else:
+        _decode(raw[:8192], path)  # a ZIP archive or a binary file is refused here
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            if not raw.isascii():
+                raw.decode("utf-8")
+            data = raw
+        except UnicodeDecodeError:
+            data = raw.decode("latin-1").encode("utf-8")
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return data
 
 
 def _check_width(line: str, number: int, path) -> int:
@@ -377,21 +457,25 @@ def _too_wide(path, where: str) -> str:
     )
 
 
-def _blank_leading_comments(text: str) -> str:
+def _blank_leading_comments(data: bytes) -> bytes:
     """Empty the '#' comment lines before the table (instruments and R write them).
 
     They become blank lines, which the parser skips, so every line number in a
     message still counts the file's own lines.
     """
-    if not text.lstrip().startswith("#"):
-        return text
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
+    if not data.lstrip().startswith(b"#"):
+        return data
+    end = 0  # where the first line of the table begins
+    blanked = 0
+    while end < len(data):
+        stop = data.find(b"\n", end)
+        stop = len(data) if stop < 0 else stop
+        stripped = data[end:stop].strip()
+        if stripped and not stripped.startswith(b"#"):
             break
-        lines[i] = ""
-    return "\n".join(lines)
+        blanked += 1
+        end = stop + 1
+    return b"\n" * blanked + data[end:]
 
 
 def _unique_names(names):
@@ -414,11 +498,16 @@ def _numeric(series, decimal):
 
     if series.dtype.kind in "fiub":
         return series.to_numpy(dtype=np.float64)
-    as_text = series.astype("string").str.strip()
-    if decimal == ",":
-        as_text = as_text.str.replace(",", ".", regex=False)
-    converted = pd.to_numeric(as_text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    # a column with some text in it: convert every cell at once, then look again, cell by
+    # cell, only at those that did not read as numbers (padded, or with a decimal comma)
+    converted = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
     present = series.notna().to_numpy()
+    again = np.flatnonzero(present & np.isnan(converted))
+    if len(again):
+        as_text = series.iloc[again].astype("string").str.strip()
+        if decimal == ",":
+            as_text = as_text.str.replace(",", ".", regex=False)
+        converted[again] = pd.to_numeric(as_text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     if present.sum() == 0 or np.isfinite(converted).sum() + np.isinf(converted).sum() < 0.5 * present.sum():
         return None
     return converted
@@ -435,31 +524,58 @@ def _listed(names, most: int = 12) -> str:
     return ", ".join(shown) + more
 
 
-class _Lines:
-    """Row index -> the file's line: its 1-based number and its cells (the parser skips blank lines)."""
+_WHITE = b" \t\v\f"
 
-    def __init__(self, text: str, dialect: "_Dialect"):
-        self._text = text
+
+class _Lines:
+    """Row index -> the file's line: its 1-based number and its cells (the parser skips blank lines).
+
+    Holds the file as UTF-8 bytes; where its lines begin is found only when a message needs it.
+    """
+
+    def __init__(self, data: bytes, dialect: "_Dialect"):
+        self._data = data
         self._dialect = dialect
-        self._numbers = None
+        self._starts = None  # offset of every line's first byte, and one past the end
+        self._numbers = None  # 0-based index of every line that is not blank
 
     def _index(self, row: int) -> int:
         if self._numbers is None:
-            self._numbers = [i for i, line in enumerate(self._text.split("\n")) if line.strip()]
+            self._find_lines()
         return row + (1 if self._dialect.header else 0)
+
+    def _find_lines(self):
+        data = self._data
+        newlines = [
+            np.flatnonzero(np.frombuffer(data, np.uint8, min(_LINE_BLOCK, len(data) - offset), offset) == 10) + offset
+            for offset in range(0, len(data), _LINE_BLOCK)
+        ]
+        newlines = np.concatenate([np.zeros(0, np.int64), *newlines])
+        starts = np.concatenate([[0], newlines + 1, [len(data) + 1]])
+        lengths = np.diff(starts) - 1
+        blank = lengths == 0
+        # lines that begin with white space may hold nothing else: look at those one by one
+        first = np.frombuffer(data + b"\n", np.uint8)[starts[:-1]]
+        for i in np.flatnonzero(~blank & np.isin(first, np.frombuffer(_WHITE, np.uint8))):
+            blank[i] = not data[starts[i]: starts[i] + lengths[i]].strip()
+        self._starts, self._numbers = starts, np.flatnonzero(~blank)
 
     def number(self, row: int) -> int:
         index = self._index(row)
-        return self._numbers[index] + 1 if index < len(self._numbers) else index + 1
+        return int(self._numbers[index]) + 1 if index < len(self._numbers) else index + 1
 
     def cell(self, row: int, column: int) -> str | None:
         """The text of one cell as written in the file, or None when the line cannot be found."""
         index = self._index(row)
         if index >= len(self._numbers):
             return None
-        line = self._text.split("\n", self._numbers[index] + 1)[self._numbers[index]]
-        cells = _split(line, self._dialect.sep)
+        line_index = self._numbers[index]
+        line = self._data[self._starts[line_index]: self._starts[line_index + 1] - 1]
+        cells = _split(line.decode("utf-8", errors="replace"), self._dialect.sep)
         return cells[column] if column < len(cells) else None
+
+
+_LINE_BLOCK = 16 << 20
 
 
 def _explain_parser_error(message, dialect):
