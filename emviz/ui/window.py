@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from emviz.data import PRESETS, CsvTable, DataError, Dataset, generate, read_csv_table
+from emviz.data import PRESETS, CsvTable, DataError, Dataset, generate
 from emviz.preset_policy import preset_name, preset_settings, settings_for_new_data
 from emviz.session import Session, Settings, describe_state, plural
 from emviz.ui import palette
@@ -33,6 +34,7 @@ from emviz.ui.controls import SPEEDS, DataControls, ModelControls, RunControls
 from emviz.ui.interaction import Interaction
 from emviz.ui.keyboard import WindowKeys
 from emviz.ui.likelihood import LikelihoodPlot
+from emviz.ui.loading import CsvLoader, Loaded, LoadingBar, in_background, read_now
 from emviz.ui.params import ParameterTable
 from emviz.ui.pointdensity import DENSITY_THRESHOLD
 from emviz.worker import FRAME_SECONDS, EMRunner, point_colours
@@ -125,6 +127,7 @@ class MainWindow(QMainWindow):
         self.presenting = False
         self._scale = 1.0
         self._build()
+        self._build_loading()
         self._connect()
         self.runner.set_interval(self.run_controls.interval())
         self._show_dataset()
@@ -631,6 +634,8 @@ class MainWindow(QMainWindow):
     def _apply(self, dataset: Dataset | None = None, settings: Settings | None = None, *, table=None) -> bool:
         """Stop, then switch data and/or settings; on bad input say why and keep everything as it was."""
         self._stop_run()
+        if dataset is not None:  # data chosen now win over a file still loading
+            self.loader.cancel()
         if dataset is not None and settings is None:
             settings = settings_for_new_data(self.session.dataset, dataset, self.session.settings)
         try:
@@ -736,19 +741,37 @@ class MainWindow(QMainWindow):
             self.load_csv(path)
 
     def load_csv(self, path, columns=None) -> bool:
-        """Load a CSV file; a bad one is reported and the current data, settings and history stay."""
+        """Load a CSV file; a bad one is reported and the current data, settings and history stay.
+
+        A large file is read in the background (emviz.ui.loading): this returns True at once,
+        and the data change when it has been read; a file asked for while another loads
+        replaces that one.
+        """
+        if in_background(path):
+            replaced = self.loader.start(path, columns)
+            if replaced is not None:
+                self.say(f"Stopped loading {Path(replaced).name}: opening {Path(path).name} instead")
+            return True
         try:
-            with _busy():  # a million rows take a second or two to parse
-                table = read_csv_table(path)
-                dataset = table.plane(columns)
+            with _busy():
+                loaded = read_now(path, columns)
         except DataError as exc:
             self.show_error("Cannot open the file", str(exc))
             return False
-        except Exception as exc:  # noqa: BLE001 - a reader's slip must not take the user's session with it
-            detail = " ".join(str(exc).split())
-            detail = detail if len(detail) <= 200 else detail[:200] + "…"
-            self.show_error("Cannot open the file", f"{path}: cannot be read ({type(exc).__name__}: {detail})")
-            return False
+        return self._show_loaded(loaded)
+
+    def _build_loading(self):
+        self.loader = CsvLoader(self)
+        self.loading_bar = LoadingBar(self.loader)
+        self.statusBar().insertWidget(1, self.loading_bar)  # beside the state, left of the numbers
+        self.loader.loaded.connect(self._show_loaded)
+        self.loader.failed.connect(lambda message: self.show_error("Cannot open the file", message))
+        self.loader.cancelled.connect(
+            lambda path: self.say(f"Stopped loading {Path(path).name}: the data, settings and history are as they were"))
+
+    @Slot(object)
+    def _show_loaded(self, loaded: Loaded) -> bool:
+        table, dataset = loaded.table, loaded.dataset
         if not self._apply(dataset, table=table):
             return False
         message = dataset.dropped_message()
@@ -965,7 +988,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ lifetime
 
     def closeEvent(self, event):
-        # stop the worker and join its thread before Qt tears the window down
+        # stop the workers and join their threads before Qt tears the window down
+        self.loader.cancel()
         self.runner.stop()
         super().closeEvent(event)
 
