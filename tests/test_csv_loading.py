@@ -28,6 +28,7 @@ def test_progress_counts_the_files_bytes_and_ends_with_the_table(tmp_path):
     assert len(reading) == -(-size // 10_000)
     assert len(parsing) == 50 and parsing[-1].done == parsing[-1].total == size
     assert all(a.done <= b.done for a, b in zip(parsing, parsing[1:]))
+    assert [(p.phase, p.done, p.total) for p in progress[-2:]] == [("checking", 1, 2), ("checking", 2, 2)]
     fractions = [p.fraction for p in progress]
     assert fractions == sorted(fractions) and 0 < fractions[0] and fractions[-1] == 1.0
     np.testing.assert_array_equal(table.dataset().points, X)

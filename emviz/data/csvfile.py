@@ -267,9 +267,10 @@ class CsvTable:
 
 @dataclass(frozen=True)
 class ReadProgress:
-    """How far :func:`iter_csv_table` has got: ``done`` of ``total`` bytes of the file in ``phase``.
+    """How far :func:`iter_csv_table` has got: ``done`` of ``total`` in ``phase``.
 
-    ``phase`` is "reading" (bytes read from the disk) or "parsing" (bytes the parser has taken in).
+    ``phase`` is "reading" (bytes read from the disk), "parsing" (bytes the parser has
+    taken in) or "checking" (columns converted to numbers and checked).
     """
 
     phase: str
@@ -278,9 +279,13 @@ class ReadProgress:
 
     @property
     def fraction(self) -> float:
-        """The share of the whole load done, 0 to 1: reading counts for a tenth, parsing for the rest."""
+        """The share of the whole load done, 0 to 1 (reading, parsing, checking: about their usual times)."""
         share = self.done / self.total if self.total else 1.0
-        return 0.1 * share if self.phase == "reading" else 0.1 + 0.9 * share
+        start, width = _PHASES[self.phase]
+        return start + width * share
+
+
+_PHASES = {"reading": (0.0, 0.05), "parsing": (0.05, 0.85), "checking": (0.9, 0.1)}
 
 
 READ_CHUNK_BYTES = 4 << 20  # read from the disk in pieces of this size
@@ -306,8 +311,6 @@ def iter_csv_table(path, *, max_bytes: int | None = None, chunk_rows: int | None
     drops the generator: nothing outside it has changed. Raises DataError as
     :func:`read_csv_table` does.
     """
-    import pandas as pd
-
     path = str(path)
     raw = yield from _read_regular_file(path, max_bytes, chunk_bytes or READ_CHUNK_BYTES)
     data = _utf8(raw, path)  # the file as UTF-8 bytes, lines ending in "\n" only
@@ -325,6 +328,8 @@ def iter_csv_table(path, *, max_bytes: int | None = None, chunk_rows: int | None
     # sniffing tries every dialect on every cell: keep the cells tried bounded for wide tables
     lines = [line for _, line in numbered][: max(2, _SNIFF_CELLS // widest)]
     dialect = _sniff(lines, path)
+    import pandas as pd  # here, not before: the first import takes a while, the reading shows progress
+
     options = dict(
         sep=r"\s+" if dialect.sep is None else dialect.sep,
         decimal=dialect.decimal,
@@ -365,10 +370,11 @@ def iter_csv_table(path, *, max_bytes: int | None = None, chunk_rows: int | None
     if len(frame) == 0:
         raise DataError(f"{path}: the file has a header but no data rows")
     values = {}
-    for name in frame.columns:
+    for j, name in enumerate(frame.columns):
         converted = _numeric(frame[name], dialect.decimal)
         if converted is not None:
             values[name] = converted
+        yield ReadProgress("checking", j + 1, len(frame.columns))
     numeric = tuple(values)
     table = CsvTable(
         path, tuple(frame.columns), numeric, values, frame, _Lines(data, dialect)
@@ -555,7 +561,7 @@ class _Lines:
         lengths = np.diff(starts) - 1
         blank = lengths == 0
         # lines that begin with white space may hold nothing else: look at those one by one
-        first = np.frombuffer(data + b"\n", np.uint8)[starts[:-1]]
+        first = np.frombuffer(data, np.uint8)[np.minimum(starts[:-1], max(len(data) - 1, 0))] if data else starts[:0]
         for i in np.flatnonzero(~blank & np.isin(first, np.frombuffer(_WHITE, np.uint8))):
             blank[i] = not data[starts[i]: starts[i] + lengths[i]].strip()
         self._starts, self._numbers = starts, np.flatnonzero(~blank)

@@ -130,9 +130,11 @@ class CsvLoader(QObject):
             self._result = item
         else:
             name = Path(self.path).name
-            verb = "reading" if item.phase == "reading" else "parsing"
-            self.progressed.emit(item.fraction,
-                                 f"{name}: {verb} {_megabytes(item.done)} of {_megabytes(item.total)} MB")
+            if item.phase == "checking":
+                words = f"{name}: checking column {item.done} of {item.total}"
+            else:
+                words = f"{name}: {item.phase} {_megabytes(item.done)} of {_megabytes(item.total)} MB"
+            self.progressed.emit(item.fraction, words)
 
     @Slot(str)
     def _on_failed(self, message):
