@@ -26,7 +26,7 @@ def test_progress_counts_the_files_bytes_and_ends_with_the_table(tmp_path):
     parsing = [p for p in progress if p.phase == "parsing"]
     assert [p.done for p in reading] == sorted({p.done for p in reading}) and reading[-1].done == size
     assert len(reading) == -(-size // 10_000)
-    assert len(parsing) == 50 and parsing[-1].done == parsing[-1].total == size
+    assert len(parsing) == 51 and parsing[0].done == 0 and parsing[-1].done == parsing[-1].total == size
     assert all(a.done <= b.done for a, b in zip(parsing, parsing[1:]))
     assert [(p.phase, p.done, p.total) for p in progress[-2:]] == [("checking", 1, 2), ("checking", 2, 2)]
     fractions = [p.fraction for p in progress]

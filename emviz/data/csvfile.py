@@ -328,6 +328,7 @@ def iter_csv_table(path, *, max_bytes: int | None = None, chunk_rows: int | None
     # sniffing tries every dialect on every cell: keep the cells tried bounded for wide tables
     lines = [line for _, line in numbered][: max(2, _SNIFF_CELLS // widest)]
     dialect = _sniff(lines, path)
+    yield ReadProgress("parsing", 0, total)  # the parser starts (the first import of pandas takes a while)
     import pandas as pd  # here, not before: the first import takes a while, the reading shows progress
 
     options = dict(
