@@ -15,8 +15,10 @@ from emviz.session import Settings
 RECIPE_KEYS = ("k", "covariance", "init", "seed", "tol", "max_iter")
 
 
-def preset_name(dataset: Dataset) -> str | None:
-    """The preset a data set was drawn from, or None for a file or generated data."""
+def preset_name(dataset: Dataset | None) -> str | None:
+    """The preset a data set was drawn from, or None for a file, generated data or none (an erased canvas)."""
+    if dataset is None:
+        return None
     name = dataset.preset  # the data set says where it came from
     return name if name in PRESETS else None
 

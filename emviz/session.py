@@ -75,7 +75,7 @@ class Settings:
             return ""
         if self.reg_covar is None:  # the default is meant never to do this: say what to change
             return f"{said}; the data hold clusters far tighter than most of their points: set a smaller reg_covar"
-        default = gmm.relative_reg_covar(points)
+        default = _relative_reg_covar(points)
         return f"{said}; use a smaller reg_covar, or the default ({default:.3g} for these data)"
 
     def start(self, dataset: Dataset) -> gmm.Mixture:
@@ -128,6 +128,26 @@ def _relative_reg_covar(points: np.ndarray) -> float:
     _RELATIVE_REG_COVAR.append((weakref.ref(points), value))
     del _RELATIVE_REG_COVAR[:-4]
     return value
+
+
+class _Pulled:
+    """An iterator of EM steps that remembers the newest iteration it has given out."""
+
+    def __init__(self, steps: Iterator[gmm.EMStep]):
+        self._steps = steps
+        self.newest: int | None = None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> gmm.EMStep:
+        step = next(self._steps)
+        self.newest = step.iteration
+        return step
+
+    def ahead_of(self, last) -> bool:
+        """True when a step past ``last`` (the history's newest) was pulled and never recorded."""
+        return self.newest is not None and last is not None and self.newest > last.iteration
 
 
 def plural(count: int, noun: str) -> str:
@@ -257,7 +277,6 @@ class Session:
         self._evaluator: gmm.Evaluator | None = None
         self._evaluator_points: np.ndarray | None = None
         self._bounds: dict[int, tuple] = {}  # id(snapshot) -> (snapshot, evaluator, Bound)
-        self._reg_covar_cache: tuple | None = None  # (points, settings.reg_covar, value)
         self._undo: list[_Saved] = []
         self._redo: list[_Saved] = []
 
@@ -332,9 +351,17 @@ class Session:
         The same iterator until the history changes otherwise (a half-step, an edit,
         an undo); each of its steps goes back through :meth:`append`.
         """
-        if self._steps is None:
-            self._steps = self._continuation()
-        return self._steps
+        steps = self._steps
+        if steps is None:
+            steps = self._continuation()
+        elif isinstance(steps, _Pulled) and steps.ahead_of(self.last):
+            # a run was stopped after its worker had pulled a step it never delivered
+            # (a click that stops the run): go on from the history, not from one step further
+            steps = self._continuation()
+        if not isinstance(steps, _Pulled):
+            steps = _Pulled(steps)
+        self._steps = steps
+        return steps
 
     def state(self, *, running: bool = False, paused: bool = False) -> str:
         """The run's state in words (:func:`describe_state`); a finished run whose covariances the
@@ -349,11 +376,7 @@ class Session:
     @property
     def reg_covar(self) -> float:
         """The reg_covar the run uses on the current points (the data's default unless one was set)."""
-        cached = self._reg_covar_cache
-        if cached is None or cached[0] is not self._points or cached[1] != self._settings.reg_covar:
-            cached = (self._points, self._settings.reg_covar, self._settings.reg_covar_for(self._points))
-            self._reg_covar_cache = cached
-        return cached[2]
+        return self._settings.reg_covar_for(self._points)
 
     def responsibilities(self, step: gmm.EMStep, rows: np.ndarray | None = None) -> np.ndarray:
         """Responsibilities q of the data (or of the points ``rows``) that go with ``step``, (k, n).

@@ -305,3 +305,17 @@ def test_the_bound_by_its_definition():
     assert result.lower_bound == pytest.approx(lower, rel=1e-12)
     assert result.log_likelihood == pytest.approx(log_p, rel=1e-12)
     assert result.gap == pytest.approx(log_p - lower, rel=1e-9) and result.gap > 0
+
+
+def test_a_step_pulled_but_never_recorded_is_taken_again():
+    # a worker pulled iteration 1 and its run was stopped before the result was recorded
+    # (a click that stops the run but changes nothing): the next run starts from the history
+    session = Session(generate(150, 2, seed=3), Settings(k=2, tol=0.0, max_iter=10))
+    dropped = next(session.steps)
+    again = next(session.steps)
+    assert again.iteration == dropped.iteration == 1
+    np.testing.assert_array_equal(again.mixture.means, dropped.mixture.means)
+    session.append(again)
+    for step in session.steps:  # and the run goes on, one iteration at a time
+        session.append(step)
+    assert [s.iteration for s in session.history] == list(range(11))
