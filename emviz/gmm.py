@@ -40,6 +40,7 @@ __all__ = [
     "Evaluator",
     "FitResult",
     "Mixture",
+    "check_scale",
     "e_step",
     "em",
     "fit",
@@ -626,25 +627,45 @@ _SMALLEST_SPREAD = 1e-145
 _LARGEST_VALUE = 1e290
 
 
-def _check_scale(X):
+_FITTED_RANGE = "emviz fits columns that spread (max - min) over 1e-145 to 1e145, with values up to 1e290"
+
+
+def check_scale(X, columns=None):
+    """Refuse data whose squares overflow or whose covariances would be subnormal in float64.
+
+    The message names the column (``columns[j]`` when the names are given, else its index),
+    says by which power of ten to rescale that column, and what range is fitted. Fitting in
+    rescaled internal units would not help: the answer (a covariance of 1e320 or 1e-320 in
+    the data's units) would not fit in float64 either.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    X = X[:, None] if X.ndim == 1 else X
+
+    def column(j):
+        return f"column {columns[j]!r}" if columns is not None else f"column {j}"
+
     top = np.abs(X).max(axis=0)
     for j in np.flatnonzero(top > _LARGEST_VALUE):
         raise ValueError(
-            f"column {j} holds values as large as {top[j]:.3g}: sums of them overflow float64; "
-            f"divide the data by {_power_of_ten(top[j])}"
+            f"{column(j)} holds values as large as {top[j]:.3g}: sums of them overflow float64; "
+            f"divide that column by {_power_of_ten(top[j])} ({_FITTED_RANGE})"
         )
     spread = X.max(axis=0) - X.min(axis=0)
     for j in range(X.shape[1]):
         if spread[j] > _LARGEST_SPREAD:
             raise ValueError(
-                f"column {j} spreads over {spread[j]:.3g}: squares of that overflow float64 "
-                f"(largest about 1.8e308); divide the data by {_power_of_ten(spread[j])}"
+                f"{column(j)} spreads over {spread[j]:.3g}: squares of that overflow float64 "
+                f"(largest about 1.8e308); divide that column by {_power_of_ten(spread[j])} ({_FITTED_RANGE})"
             )
         if 0 < spread[j] < _SMALLEST_SPREAD:
             raise ValueError(
-                f"column {j} spreads over only {spread[j]:.3g}: covariances of that size are below "
-                f"what float64 holds (about 2.2e-308); multiply the data by {_power_of_ten(1 / spread[j])}"
+                f"{column(j)} spreads over only {spread[j]:.3g}: covariances of that size are below "
+                f"what float64 holds (about 2.2e-308); multiply that column by {_power_of_ten(1 / spread[j])} "
+                f"({_FITTED_RANGE})"
             )
+
+
+_check_scale = check_scale
 
 
 # Variances of data float64 can fit are below about 1e290 (see _LARGEST_VALUE): a reg_covar

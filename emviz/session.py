@@ -81,6 +81,7 @@ class Settings:
     def start(self, dataset: Dataset) -> gmm.Mixture:
         """The initial mixture for this data (raises DataError/ValueError with what to change)."""
         dataset.require_points(self.k)
+        gmm.check_scale(dataset.points, dataset.columns)  # a refusal names the column
         return gmm.initialize(
             dataset.points, self.k, method=self.init, seed=self.seed, reg_covar=self.reg_covar_for(dataset.points)
         )
@@ -98,6 +99,7 @@ class Settings:
 
     def fit(self, dataset: Dataset) -> gmm.FitResult:
         dataset.require_points(self.k)
+        gmm.check_scale(dataset.points, dataset.columns)
         return gmm.fit(
             dataset.points,
             self.k,

@@ -187,6 +187,26 @@ def test_a_reg_covar_that_sets_the_answer_is_said_on_stderr_and_in_the_json(caps
         assert (code, err, json.loads(out)["warnings"]) == (0, "", [])
 
 
+RANGE = "(emviz fits columns that spread (max - min) over 1e-145 to 1e145, with values up to 1e290)"
+
+
+@pytest.mark.parametrize("scale, said", [
+    (1e160, "'mass' spreads over 1.1e+161: squares of that overflow float64 (largest about 1.8e308); "
+            "divide that column by 1e161 " + RANGE),
+    (1e-160, "'mass' spreads over only 1.1e-159: covariances of that size are below what float64 holds "
+             "(about 2.2e-308); multiply that column by 1e159 " + RANGE),
+])
+def test_data_beyond_float64_are_refused_naming_the_column_and_the_range(capsys, tmp_path, monkeypatch, scale, said):
+    # fitting in rescaled internal units would not help: the covariance in the data's units
+    # (1e322 or 1e-318) is not a float64 either
+    monkeypatch.chdir(tmp_path)
+    rows = "\n".join(f"{i % 7},{(i % 12) * scale!r}" for i in range(60))
+    (tmp_path / "far.csv").write_text("length,mass\n" + rows + "\n")
+    code, out, err = run(capsys, "fit", "far.csv", "-k", "2")
+    assert (code, out) == (2, "")
+    assert err == f"emviz: error: far.csv: column {said}\n"
+
+
 def test_the_fit_message_names_the_file(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "one.csv").write_text("x,y\n" + "2,3\n" * 10)

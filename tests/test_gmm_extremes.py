@@ -27,10 +27,10 @@ def fit_default(X, k=2):
 @pytest.mark.parametrize(
     "X, message",
     [
-        (blobs() * 1e160, r"column 0 spreads over 1.1\de\+161: squares of that overflow float64.*divide the data by 1e161"),
-        (blobs() * 1e-160, r"column 0 spreads over only 1.\d+e-159: .*multiply the data by 1e159"),
-        (np.random.default_rng(1).normal(size=(100, 2)) * 1e-300, r"spreads over only .*e-300.*multiply the data by 1e"),
-        (np.column_stack([blobs()[:, 0], np.full(200, 1e300)]), r"column 1 holds values as large as 1e\+300.*divide the data by 1e300"),
+        (blobs() * 1e160, r"column 0 spreads over 1.1\de\+161: squares of that overflow float64.*divide that column by 1e161"),
+        (blobs() * 1e-160, r"column 0 spreads over only 1.\d+e-159: .*multiply that column by 1e159"),
+        (np.random.default_rng(1).normal(size=(100, 2)) * 1e-300, r"spreads over only .*e-300.*multiply that column by 1e"),
+        (np.column_stack([blobs()[:, 0], np.full(200, 1e300)]), r"column 1 holds values as large as 1e\+300.*divide that column by 1e300"),
     ],
     ids=["1e160", "1e-160", "1e-300", "value-1e300"],
 )

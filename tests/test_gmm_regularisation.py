@@ -1,5 +1,7 @@
 """The default regularisation keeps the answer: far clusters, outliers, small units, one-point components."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -176,3 +178,21 @@ def test_the_window_status_says_it_when_the_run_ends():
     for step in quiet.steps:
         quiet.append(step)
     assert quiet.state().startswith("converged after") and "reg_covar" not in quiet.state()
+
+
+def test_a_tight_cluster_among_wide_ones_is_beyond_the_default_and_said():
+    # the rule's limit: a tenth of the points 1e4 times tighter than the rest sets few of the
+    # nearest-neighbour gaps, so the default is 2 % of that cluster's variance: said, not silent
+    rng = np.random.default_rng(0)
+    wide, tight = rng.normal(size=(3600, 2)), rng.normal(size=(400, 2)) * 1e-4 + [3.0, 3.0]
+    X = np.concatenate([wide, tight])
+    settings = Settings(k=2)
+    result = gmm.fit(X, 2, reg_covar=settings.reg_covar_for(X), tol=1e-10)
+    said = settings.regularisation_warning(result.history[-1], X)
+    assert re.fullmatch(r"reg_covar 2\.\d+e-10 is 2\.\d+% of a fitted component's variance: the regularisation, "
+                        r"not the data, sets the covariances; the data hold clusters far tighter than most of their "
+                        r"points: set a smaller reg_covar", said), said
+    given = Settings(k=2, reg_covar=1e-14)  # what the warning asks for: the covariances are right
+    result = gmm.fit(X, 2, reg_covar=1e-14, tol=1e-10)
+    assert_components_are(result, [wide, tight])
+    assert given.regularisation_warning(result.history[-1], X) == ""

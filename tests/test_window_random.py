@@ -231,7 +231,6 @@ def test_hundreds_of_random_sequences_never_break_or_leak(qtbot, monkeypatch, fi
             collect()
     alive = [ref() for ref in freed if ref() is not None]
     assert alive == [], f"{len(alive)} closed windows or parts of them are still alive: {[type(a).__name__ for a in alive]}"
-    assert [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)] == []
     assert max(widgets) - min(widgets) < 10, widgets  # every widget of a window (371 of them) went with it
     # the resident memory does not grow with the windows opened and closed
     measured = memory[WARM_UP_WINDOWS - 1:]
