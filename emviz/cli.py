@@ -444,9 +444,10 @@ def run_render(argv) -> int:
 
 
 def run_window(argv) -> int:
-    from emviz.display import check_display, closing_on_interrupt
+    from emviz.display import check_display_soon, closing_on_interrupt
 
     args = build_parser().parse_args(argv)
+    display_problem = check_display_soon()  # its child process runs while the data load and Qt imports
     dataset, table = _plane(args)
     settings = Settings()
     if args.source in PRESETS and table is None:
@@ -454,10 +455,11 @@ def run_window(argv) -> int:
 
         settings = preset_settings(args.source, settings)
     dataset.require_points(settings.k)  # before Qt starts; any other bad start fails as the window opens
-    problem = check_display()
+    from emviz.ui.window import make_app, run_app  # importing Qt needs no display; making the app does
+
+    problem = display_problem()
     if problem:
         raise EnvironmentFailure(problem, status=2)  # the user chooses the display: exit 2, as for bad input
-    from emviz.ui.window import make_app, run_app
 
     app = make_app()
     if os.environ.get("EMVIZ_STARTUP_PROBE"):  # off by default: benchmarks/bench_startup.py's stopwatch

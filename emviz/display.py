@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 # platforms that need no display: nothing to check
@@ -57,6 +58,35 @@ def check_display(environ=None) -> str:
     elif not sys.platform.startswith("linux"):
         return ""  # Windows and macOS always have their native platform
     return _probe(environ)
+
+
+def check_display_soon(environ=None):
+    """Start :func:`check_display` now, in a thread; return a function that waits for its sentence.
+
+    The probe is a second Python process that imports Qt and opens the platform (about
+    a second on a busy 2-core machine): started first, it runs while this process loads
+    the data and imports the window's modules instead of before them. An error in the
+    check is raised again by the returned function.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    outcome = {}
+
+    def check():
+        try:
+            outcome["said"] = check_display(environ)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=check, name="emviz-display-check", daemon=True)
+    thread.start()
+
+    def result() -> str:
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["said"]
+
+    return result
 
 
 def _probe(environ) -> str:

@@ -282,6 +282,21 @@ def test_what_the_display_probe_says(monkeypatch, said, expected):
     assert display.check_display({"DISPLAY": ":99"}).startswith(expected)
 
 
+def test_the_display_check_started_early_says_the_same(monkeypatch):
+    # cli.run_window starts the probe first and reads its sentence just before making the app
+    monkeypatch.setattr(display.subprocess, "run",
+                        lambda *a, **k: subprocess.CompletedProcess(a, 134, "", "could not connect to display"))
+    assert display.check_display_soon({"DISPLAY": ":99"})() == display.check_display({"DISPLAY": ":99"})
+    assert display.check_display_soon({"DISPLAY": ":99"})().startswith("no display server answers at DISPLAY=':99'")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the check itself failed")
+
+    monkeypatch.setattr(display, "check_display", broken)
+    with pytest.raises(RuntimeError, match="the check itself failed"):
+        display.check_display_soon({"DISPLAY": ":99"})()
+
+
 def test_a_working_display_passes(monkeypatch):
     monkeypatch.setattr(display.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, "", ""))
     assert display.check_display({"DISPLAY": ":0"}) == ""
