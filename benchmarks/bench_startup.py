@@ -93,11 +93,12 @@ def launch(env: dict, mode: str, *args: str) -> dict:
             said[words[1]] = float(words[2])
     if done.returncode != 0 or "first-paint" not in said:
         tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-        raise RuntimeError(f"python -m emviz exited with status {done.returncode} without a first paint: "
-                           + " | ".join(tail))
+        error = f"exited with status {done.returncode} without a first paint: " + " | ".join(tail)
+        print(f"  python -m emviz {' '.join(args)} {error}", flush=True)
+        return dict(paint=None, kernel=None, failed=False, error=error)
     settled = said.get("kernel-ready", said.get("kernel-failed"))
     return dict(paint=said["first-paint"] - began, kernel=None if settled is None else settled - began,
-                failed="kernel-failed" in said)
+                failed="kernel-failed" in said, error=None)
 
 
 def timed(command, env) -> float:
@@ -145,10 +146,10 @@ def main(argv=None) -> int:
             rows["1e5 CSV, warm"] += [launch(env, "kernel", csv) for _ in range(args.warm_runs)]
             with tempfile.TemporaryDirectory(prefix="emviz-nopyc-") as nopyc:
                 rows["demo, no bytecode"].append(launch({**env, "PYTHONPYCACHEPREFIX": nopyc}, "paint"))
-            print(f"  copy {trial + 1}: demo first paint cold {rows['demo, cold'][-1]['paint']:.2f} s, warm "
-                  + ", ".join(f"{r['paint']:.2f}" for r in rows["demo, warm"][-args.warm_runs:])
-                  + f" s; kernel ready cold {rows['1e5 CSV, cold kernel'][-1]['kernel'] or float('nan'):.1f} s",
-                  flush=True)
+            seconds = lambda r, key="paint": "-" if r[key] is None else f"{r[key]:.2f}"  # noqa: E731
+            print(f"  copy {trial + 1}: demo first paint cold {seconds(rows['demo, cold'][-1])} s, warm "
+                  + ", ".join(seconds(r) for r in rows["demo, warm"][-args.warm_runs:])
+                  + f" s; kernel ready cold {seconds(rows['1e5 CSV, cold kernel'][-1], 'kernel')} s", flush=True)
             if interpreter is None:
                 interpreter = [timed([sys.executable, "-c", "pass"], env) for _ in range(3)]
                 imports = [timed([sys.executable, "-c", "import emviz.cli, emviz.ui.window"], env) for _ in range(3)]
@@ -163,9 +164,14 @@ def main(argv=None) -> int:
     for name, results in rows.items():
         if not results:
             continue
-        paints = [r["paint"] for r in results]
+        paints = [r["paint"] for r in results if r["paint"] is not None]
         target = TARGETS.get(name.split(", ")[1]) if name.startswith("demo") else None
-        verdict = f"<= {target:g} s: " + ("met" if statistics.median(paints) <= target else "MISSED") if target else ""
+        verdict = ""
+        if target and paints:
+            verdict = f"<= {target:g} s: " + ("met" if statistics.median(paints) <= target else "MISSED")
+        crashed = sum(1 for r in results if r["error"])
+        if crashed:
+            verdict += f" ({crashed} run{'s' if crashed > 1 else ''} ended without a first paint)"
         if any(r["failed"] for r in results):
             verdict += " (the kernel failed: numpy passes)"
         print(f"{name:<22} | {len(results):>4} | {summary(paints):>29} | "

@@ -42,6 +42,12 @@ def _platforms() -> list[str]:
 def check_display(environ=None) -> str:
     """"" when Qt can open a window here, else one sentence saying why not and what to do."""
     environ = os.environ if environ is None else environ
+    said = _check_without_qt(environ)
+    return _probe(environ) if said is None else said
+
+
+def _check_without_qt(environ):
+    """What the environment alone says (a sentence, or "" for fine), or None when only the probe can tell."""
     requested = environ.get("QT_QPA_PLATFORM", "").strip()
     if requested:
         names = [part.split(":")[0].strip() for part in requested.split(";") if part.strip()]
@@ -57,27 +63,33 @@ def check_display(environ=None) -> str:
         return f"no display to open the window on (DISPLAY is not set); {_RENDER_HINT}"
     elif not sys.platform.startswith("linux"):
         return ""  # Windows and macOS always have their native platform
-    return _probe(environ)
+    return None
 
 
 def check_display_soon(environ=None):
-    """Start :func:`check_display` now, in a thread; return a function that waits for its sentence.
+    """:func:`check_display`, its probe started now in a thread; returns a function that waits for the sentence.
 
     The probe is a second Python process that imports Qt and opens the platform (about
     a second on a busy 2-core machine): started first, it runs while this process loads
-    the data and imports the window's modules instead of before them. An error in the
-    check is raised again by the returned function.
+    the data and imports the window's modules instead of before them. Only the child
+    process is waited for in the thread; what needs an import (the list of installed
+    platforms imports PySide6) is done here, in the caller's thread, since importing
+    shiboken from two threads at once is not safe. An error in the probe is raised
+    again by the returned function.
     """
     environ = dict(os.environ if environ is None else environ)
+    said = _check_without_qt(environ)
+    if said is not None:
+        return lambda: said
     outcome = {}
 
-    def check():
+    def probe():
         try:
-            outcome["said"] = check_display(environ)
+            outcome["said"] = _probe(environ)
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
             outcome["error"] = exc
 
-    thread = threading.Thread(target=check, name="emviz-display-check", daemon=True)
+    thread = threading.Thread(target=probe, name="emviz-display-check", daemon=True)
     thread.start()
 
     def result() -> str:

@@ -288,11 +288,12 @@ def test_the_display_check_started_early_says_the_same(monkeypatch):
                         lambda *a, **k: subprocess.CompletedProcess(a, 134, "", "could not connect to display"))
     assert display.check_display_soon({"DISPLAY": ":99"})() == display.check_display({"DISPLAY": ":99"})
     assert display.check_display_soon({"DISPLAY": ":99"})().startswith("no display server answers at DISPLAY=':99'")
+    assert display.check_display_soon({"QT_QPA_PLATFORM": "offscreen"})() == ""
 
     def broken(*args, **kwargs):
         raise RuntimeError("the check itself failed")
 
-    monkeypatch.setattr(display, "check_display", broken)
+    monkeypatch.setattr(display, "_probe", broken)
     with pytest.raises(RuntimeError, match="the check itself failed"):
         display.check_display_soon({"DISPLAY": ":99"})()
 
