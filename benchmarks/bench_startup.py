@@ -124,6 +124,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cold-runs", type=int, default=2, help="fresh copies, each started cold once")
     parser.add_argument("--warm-runs", type=int, default=3, help="warm starts after each cold one")
+    parser.add_argument("--no-kernel", action="store_true",
+                        help="skip the 1e5-point CSV starts (a cold kernel compile takes minutes on a busy machine)")
     args = parser.parse_args(argv)
     if not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -142,14 +144,16 @@ def main(argv=None) -> int:
             env = _env(workdir)
             rows["demo, cold"].append(launch(env, "paint"))
             rows["demo, warm"] += [launch(env, "paint") for _ in range(args.warm_runs)]
-            rows["1e5 CSV, cold kernel"].append(launch(env, "kernel", csv))
-            rows["1e5 CSV, warm"] += [launch(env, "kernel", csv) for _ in range(args.warm_runs)]
+            if not args.no_kernel:
+                rows["1e5 CSV, cold kernel"].append(launch(env, "kernel", csv))
+                rows["1e5 CSV, warm"] += [launch(env, "kernel", csv) for _ in range(args.warm_runs)]
             with tempfile.TemporaryDirectory(prefix="emviz-nopyc-") as nopyc:
                 rows["demo, no bytecode"].append(launch({**env, "PYTHONPYCACHEPREFIX": nopyc}, "paint"))
             seconds = lambda r, key="paint": "-" if r[key] is None else f"{r[key]:.2f}"  # noqa: E731
             print(f"  copy {trial + 1}: demo first paint cold {seconds(rows['demo, cold'][-1])} s, warm "
                   + ", ".join(seconds(r) for r in rows["demo, warm"][-args.warm_runs:])
-                  + f" s; kernel ready cold {seconds(rows['1e5 CSV, cold kernel'][-1], 'kernel')} s", flush=True)
+                  + (f" s; kernel ready cold {seconds(rows['1e5 CSV, cold kernel'][-1], 'kernel')}" if not args.no_kernel
+                     else "") + " s", flush=True)
             if interpreter is None:
                 interpreter = [timed([sys.executable, "-c", "pass"], env) for _ in range(3)]
                 imports = [timed([sys.executable, "-c", "import emviz.cli, emviz.ui.window"], env) for _ in range(3)]
