@@ -455,6 +455,8 @@ def run_window(argv) -> int:
 
         settings = preset_settings(args.source, settings)
     dataset.require_points(settings.k)  # before Qt starts; any other bad start fails as the window opens
+    with naming(dataset):  # data beyond float64's range: said naming the file, before Qt starts
+        gmm.check_scale(dataset.points, dataset.columns)
     from emviz.ui.window import make_app, run_app  # importing Qt needs no display; making the app does
 
     problem = display_problem()
