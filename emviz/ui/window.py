@@ -506,6 +506,7 @@ class MainWindow(QMainWindow):
         """EM in the worker's thread, which also colours the points of the snapshots to draw."""
         self.runner.point_colours = point_colours(self.session.responsibilities_function())
         self.runner.set_hard(self.canvas.hard_labels)
+        self._coloured.clear()  # a run's first snapshot is always coloured: nothing older is needed
         return self.runner.start(self.session.steps, budget)
 
     @Slot(object)
@@ -519,7 +520,7 @@ class MainWindow(QMainWindow):
         if not self._draw_timer.isActive():
             self._draw_timer.start()
 
-    def _colours_for(self, index: int, step):
+    def _colours_for(self, index: int, history):
         """The worker's colours for snapshot ``index``; while a run goes on, the newest it made.
 
         Between two drawn snapshots of a fast run the points keep the colours of the
@@ -527,12 +528,13 @@ class MainWindow(QMainWindow):
         """
         hard = self.canvas.hard_labels
         found = self._coloured.get(index)
-        if found is not None and found[0] is step and found[2] == hard:
+        if found is not None and found[0] is history[index] and found[2] == hard:
             return found[1]
         if self.runner.running:
             for i in sorted(self._coloured, reverse=True):
-                if i <= index and self._coloured[i][2] == hard:
-                    return self._coloured[i][1]
+                snapshot, colors, made_hard = self._coloured[i]
+                if i <= index and snapshot is history[i] and made_hard == hard:
+                    return colors
         return None
 
     @Slot(str)
@@ -875,7 +877,7 @@ class MainWindow(QMainWindow):
         step = history[index]
         self._drawn = index
         self.canvas.show_step(step, lambda rows: self.session.responsibilities(step, rows),
-                              colors=self._colours_for(index, step))
+                              colors=self._colours_for(index, history))
         curve = history[: index + 1] if replay else history
         self.likelihood.set_history(
             np.fromiter((s.iteration for s in curve), dtype=float, count=len(curve)),
