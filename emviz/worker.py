@@ -6,8 +6,8 @@ max_iter). :class:`EMRunner` is a :class:`~emviz.jobs.JobRunner` that takes the
 engine's generator as it is and emits each snapshot as ``stepped``.
 
 The GUI thread only draws: the worker also colours the points of the snapshots the
-window will draw (:class:`Frame`), at most one every :data:`FRAME_SECONDS` while EM runs
-faster than that, every one at lecture speeds, and always the last of a run.
+window will draw (:class:`Frame`), at most one every :data:`MAX_SPEED_COLOUR_SECONDS` at
+max speed, every one at lecture speeds, and always the last of a run.
 """
 
 from __future__ import annotations
@@ -33,6 +33,10 @@ from emviz.jobs import (  # noqa: F401 - the reasons are part of this module's i
 )
 
 FRAME_SECONDS = 1 / 60  # a screen's refresh: colouring more often than this is never seen
+# at max speed the points are coloured at most this often (the ellipses move every frame):
+# each colouring is a dozen numpy passes over the points, and every one of them makes the
+# worker take the GIL back from the GUI thread, which then waits in its paint
+MAX_SPEED_COLOUR_SECONDS = 0.1
 SHOWN_WAIT_SECONDS = 1.0  # at lecture speed, the longest the worker waits for the window to draw
 
 # (step, hard) -> (n,) opaque ARGB32 colours of the points; called in the worker's thread
@@ -116,7 +120,7 @@ class EMWorker(JobWorker):
 
     def prepare(self, result):
         now = time.monotonic()
-        due = self.interval >= FRAME_SECONDS or now - self._coloured_at >= FRAME_SECONDS
+        due = self.interval >= FRAME_SECONDS or now - self._coloured_at >= MAX_SPEED_COLOUR_SECONDS
         if not due or self._halted():  # paused or stopped: the window no longer waits for it
             return Frame(result)
         return self._coloured(result, now)
