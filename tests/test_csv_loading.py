@@ -13,6 +13,9 @@ def write(tmp_path, text, name="data.csv"):
     return path
 
 
+PANDAS_2 = int(__import__("pandas").__version__.split(".")[0]) < 3
+
+
 def test_progress_counts_the_files_bytes_and_ends_with_the_table(tmp_path):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(5_000, 2))
@@ -26,7 +29,9 @@ def test_progress_counts_the_files_bytes_and_ends_with_the_table(tmp_path):
     parsing = [p for p in progress if p.phase == "parsing"]
     assert [p.done for p in reading] == sorted({p.done for p in reading}) and reading[-1].done == size
     assert len(reading) == -(-size // 10_000)
-    assert len(parsing) == 51 and parsing[0].done == 0 and parsing[-1].done == parsing[-1].total == size
+    # pandas 2 parses in one piece (in pieces it cuts over-long lines silently): no steps between
+    assert len(parsing) == (2 if PANDAS_2 else 51)
+    assert parsing[0].done == 0 and parsing[-1].done == parsing[-1].total == size
     assert all(a.done <= b.done for a, b in zip(parsing, parsing[1:]))
     assert [(p.phase, p.done, p.total) for p in progress[-2:]] == [("checking", 1, 2), ("checking", 2, 2)]
     fractions = [p.fraction for p in progress]

@@ -344,15 +344,23 @@ def iter_csv_table(path, *, max_bytes: int | None = None, chunk_rows: int | None
     )
     if int(pd.__version__.split(".")[0]) < 3:  # pandas 2's default converter changes the last bits
         options["float_precision"] = "round_trip"  # pandas 3 reads exactly, and deprecates the option
+        # pandas 2's C parser, reading in pieces, cuts a line with too many fields to the
+        # header's width without a word (2.3.3: "1,2,3" under "x,y" became x=1, y=2); read
+        # at once it refuses the line. So pandas 2 parses in one piece (no parsing progress).
+        options["chunksize"] = None
     if dialect.sep is not None:
         options["quotechar"] = '"'
     source = io.BytesIO(data)
     pieces = []
     try:
-        with pd.read_csv(source, **options) as reader:
-            for piece in reader:
-                pieces.append(piece)
-                yield ReadProgress("parsing", min(source.tell(), total), total)
+        if options["chunksize"] is None:
+            pieces.append(pd.read_csv(source, **options))
+            yield ReadProgress("parsing", total, total)
+        else:
+            with pd.read_csv(source, **options) as reader:
+                for piece in reader:
+                    pieces.append(piece)
+                    yield ReadProgress("parsing", min(source.tell(), total), total)
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: {_explain_parser_error(str(exc), dialect)}") from None
     except pd.errors.EmptyDataError:
