@@ -1,7 +1,8 @@
 """The bound view draws the engine's numbers: L, log p and the KL gap between them."""
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QApplication
 
 from emviz.data import generate
@@ -59,6 +60,12 @@ def test_the_columns_show_only_where_they_fit_and_the_numbers_always(qtbot):
             plot = view.plot.geometry()
             assert plot.height() >= BoundView.PLOT_MIN_HEIGHT and plot.bottom() < height, (height, plot)
             assert plot.top() > view.caption.geometry().bottom()
+            # its tick labels: two, far enough apart not to overlap (pyqtgraph's own crowded 4-5)
+            axis, box = view.plot.getAxis("left"), view.plot.getViewBox()
+            values = [value for value, _ in axis._tickLevels[0]]
+            ys = [box.mapViewToDevice(QPointF(0, value)).y() for value in values]
+            assert len(values) == 2 and abs(ys[0] - ys[1]) >= QFontMetricsF(axis.style["tickFont"] or QFont()).height()
+            assert all(0 <= y <= box.height() + 1 for y in ys)
     assert shown_at and shown_at != [400, 240, 170, 120, 90, 300]  # shown when tall, hidden when short
 
 

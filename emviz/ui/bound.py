@@ -40,7 +40,7 @@ class BoundView(QWidget):
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.plot.setMaximumHeight(220)
-        self.plot.getAxis("left").setStyle(maxTickLevel=0)  # major ticks only: a few readable labels
+        self.plot.setMinimumHeight(1)  # never holds the view up (0 would mean its 68 px hint): resizeEvent hides it when short
         self.plot.setXRange(-0.6, 1.6, padding=0)
         self.plot.getAxis("bottom").setTicks([[(0, "before"), (1, "now")]])
         self.plot.getAxis("bottom").setHeight(26)
@@ -59,7 +59,7 @@ class BoundView(QWidget):
         self.shown: tuple[Bound | None, Bound | None] = (None, None)
         self.clear()
 
-    PLOT_MIN_HEIGHT = 110  # below this the columns' tick labels overlap and "before"/"now" are cut
+    PLOT_MIN_HEIGHT = 80  # below this the two tick labels and "before"/"now" have no room
 
     def resizeEvent(self, event):
         """Show the columns only where they have room; the caption's numbers always stay."""
@@ -92,6 +92,12 @@ class BoundView(QWidget):
             low, high = finite.min(), finite.max()
             pad = max(high - low, 1e-3 * max(1.0, abs(high))) * 0.25
             self.plot.setYRange(low - pad, high + pad, padding=0)
+            # two labelled ticks, at the lowest and highest value drawn, a third of the height or
+            # more apart: pyqtgraph's own picked four or five for a 70 px plot, one on another
+            ticks = [(float(low), _minus(low))] + ([(float(high), _minus(high))] if _minus(high) != _minus(low) else [])
+            self.plot.getAxis("left").setTicks([ticks, []])
+        else:
+            self.plot.getAxis("left").setTicks(None)
         self.caption.setText(
             f"log p(X | θ) = <span style='color:{LOWER_COLOR}'>L(q, θ)</span> + "
             f"<span style='color:#B35900'>KL(q ‖ p(z|X, θ))</span><br>"
