@@ -18,9 +18,10 @@ import threading
 import traceback
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QImage, QTransform
+
+from emviz.ui.points import PointItem
 
 DENSITY_THRESHOLD = 100_000  # more points than this are drawn as a density image (automatic mode)
 CHUNK = 1 << 18  # points per bincount call: numpy holds the GIL in one, the window waits that long
@@ -104,7 +105,7 @@ class _Binned:
         self.qimage = QImage(image.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
 
 
-class DensityImage(pg.GraphicsObject):
+class DensityImage(PointItem):
     """Many points as one image, binned per device pixel (a :class:`~emviz.ui.points.PointLayer`).
 
     ``synchronous``: bin during paint instead of in the background (``emviz render`` and
@@ -115,12 +116,9 @@ class DensityImage(pg.GraphicsObject):
 
     def __init__(self):
         super().__init__()
-        self._x = np.empty(0)
-        self._y = np.empty(0)
         self._argb = np.empty(0, dtype=np.uint32)
         self._version = 0  # of the points and their colours
         self._colouring = None  # (version, colour_rows) still to be computed
-        self._rect = QRectF()
         self.radius = 1.0
         self.synchronous = False
         self._image: _Binned | None = None
@@ -136,18 +134,11 @@ class DensityImage(pg.GraphicsObject):
     # -------------------------------------------------------------- the PointLayer interface
 
     def set_points(self, xy: np.ndarray) -> None:
-        self.prepareGeometryChange()
-        self._x = np.ascontiguousarray(xy[:, 0], dtype=np.float64)
-        self._y = np.ascontiguousarray(xy[:, 1], dtype=np.float64)
+        self._take_points(xy)
         self._argb = np.full(len(self._x), 0xFF808080, dtype=np.uint32)
         self._colouring = None
         self._version += 1
         self._bins_key = self._bins = None
-        if len(self._x):
-            x0, x1, y0, y1 = self._x.min(), self._x.max(), self._y.min(), self._y.max()
-            self._rect = QRectF(x0, y0, max(x1 - x0, 1e-12), max(y1 - y0, 1e-12))
-        else:
-            self._rect = QRectF()
         self.informViewBoundsChanged()
         self.update()
 
@@ -182,37 +173,16 @@ class DensityImage(pg.GraphicsObject):
 
     # -------------------------------------------------------------- geometry
 
-    def boundingRect(self):
-        return self._rect
-
-    def dataBounds(self, ax, frac=1.0, orthoRange=None):
-        values = self._x if ax == 0 else self._y
-        if values.size == 0:
-            return (None, None)
-        return (float(values.min()), float(values.max()))
-
     def pixelPadding(self):
         return 2
 
     # -------------------------------------------------------------- drawing
 
-    def paint(self, painter, option, widget=None):
-        try:  # an exception escaping into Qt's paint loop can end the process
-            self._paint(painter)
-        except Exception:  # noqa: BLE001
-            traceback.print_exc()
-
     def _paint(self, painter):
         if self._x.size == 0:
             return
         t = painter.deviceTransform()
-        view = self.getViewBox()
-        if view is not None:
-            area = t.mapRect(self.mapRectFromItem(view, view.rect()))
-        else:
-            area = t.mapRect(self.boundingRect()).adjusted(-2, -2, 2, 2)
-        if painter.hasClipping():
-            area = area.intersected(t.mapRect(painter.clipBoundingRect()))
+        area = self._paint_area(painter, t, 2)
         x0, y0 = math.floor(area.left()), math.floor(area.top())
         w, h = math.ceil(area.right()) - x0, math.ceil(area.bottom()) - y0
         if w <= 0 or h <= 0:

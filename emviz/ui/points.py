@@ -61,7 +61,68 @@ def _disk_offsets(radius):
     return dy[inside], dx[inside]
 
 
-class PointCloud(pg.GraphicsObject):
+class PointItem(pg.GraphicsObject):
+    """What every point layer's item shares: its points' coordinates and their extent.
+
+    The view fits its range to ``dataBounds`` and Qt culls by ``boundingRect``, both from
+    ``_x``, ``_y`` and ``_rect`` as :meth:`_take_points` sets them. A subclass draws in
+    ``_paint(painter)`` and says how far its marks reach past a point in ``pixelPadding``.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._x = np.empty(0)
+        self._y = np.empty(0)
+        self._rect = QRectF()
+
+    def _take_points(self, xy: np.ndarray) -> None:
+        """New coordinates, (n, 2), and the rectangle around them (the caller then informs the view)."""
+        self.prepareGeometryChange()
+        self._x = np.ascontiguousarray(xy[:, 0], dtype=np.float64)
+        self._y = np.ascontiguousarray(xy[:, 1], dtype=np.float64)
+        if len(self._x):
+            x0, x1, y0, y1 = self._x.min(), self._x.max(), self._y.min(), self._y.max()
+            self._rect = QRectF(x0, y0, max(x1 - x0, 1e-12), max(y1 - y0, 1e-12))
+        else:
+            self._rect = QRectF()
+
+    def boundingRect(self):
+        return self._rect
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):
+        values = self._x if ax == 0 else self._y
+        if values.size == 0:
+            return (None, None)
+        return (float(values.min()), float(values.max()))
+
+    def pixelPadding(self):
+        raise NotImplementedError
+
+    def paint(self, painter, option, widget=None):
+        # An exception escaping into Qt's paint loop can take the process down (seen as a
+        # segfault): report it and draw nothing this time instead.
+        try:
+            self._paint(painter)
+        except Exception:  # noqa: BLE001
+            traceback.print_exc()
+
+    def _paint(self, painter) -> None:
+        raise NotImplementedError
+
+    def _paint_area(self, painter, t, reach: float) -> QRectF:
+        """The device pixels this item may cover: its view's rectangle (without a view, its own
+        rectangle ``reach`` pixels wider), clipped."""
+        view = self.getViewBox()
+        if view is not None:
+            area = t.mapRect(self.mapRectFromItem(view, view.rect()))
+        else:
+            area = t.mapRect(self.boundingRect()).adjusted(-reach, -reach, reach, reach)
+        if painter.hasClipping():
+            area = area.intersected(t.mapRect(painter.clipBoundingRect()))
+        return area
+
+
+class PointCloud(PointItem):
     """Many points, each with its own colour, rasterised with numpy at paint time.
 
     pyqtgraph's ScatterPlotItem spends ~700 ms on per-point brushes for 1e5 points;
@@ -75,12 +136,9 @@ class PointCloud(pg.GraphicsObject):
 
     def __init__(self):
         super().__init__()
-        self._x = np.empty(0)
-        self._y = np.empty(0)
         self._argb = np.empty(0, dtype=np.uint32)
         self._fresh = np.empty(0, dtype=bool)  # which colours belong to the current colouring
         self.colorize = None  # point indices -> their ARGB pixels, for the current colouring
-        self._rect = QRectF()
         self.radius = 3.0
         self.outline = True
         self.lighten = 0.0
@@ -88,9 +146,7 @@ class PointCloud(pg.GraphicsObject):
         self._layout = None
 
     def set_points(self, xy: np.ndarray) -> None:
-        self.prepareGeometryChange()
-        self._x = np.ascontiguousarray(xy[:, 0], dtype=np.float64)
-        self._y = np.ascontiguousarray(xy[:, 1], dtype=np.float64)
+        self._take_points(xy)
         self._argb = np.full(len(self._x), 0xFF808080, dtype=np.uint32)
         self._fresh = np.zeros(len(self._x), dtype=bool)
         self.colorize = None
@@ -100,11 +156,6 @@ class PointCloud(pg.GraphicsObject):
         self.outline = n <= 20_000
         # a dense cloud is drawn lighter, so the ellipses and means on it (in the same colours) stand out
         self.lighten = 0.0 if n <= 20_000 else 0.3 if n <= 200_000 else 0.45
-        if n:
-            x0, x1, y0, y1 = self._x.min(), self._x.max(), self._y.min(), self._y.max()
-            self._rect = QRectF(x0, y0, max(x1 - x0, 1e-12), max(y1 - y0, 1e-12))
-        else:
-            self._rect = QRectF()
         self.informViewBoundsChanged()
         self.update()
 
@@ -139,25 +190,8 @@ class PointCloud(pg.GraphicsObject):
     def colors(self) -> np.ndarray:
         return self._argb
 
-    def boundingRect(self):
-        return self._rect
-
-    def dataBounds(self, ax, frac=1.0, orthoRange=None):
-        values = self._x if ax == 0 else self._y
-        if values.size == 0:
-            return (None, None)
-        return (float(values.min()), float(values.max()))
-
     def pixelPadding(self):
         return self.radius + 1
-
-    def paint(self, painter, option, widget=None):
-        # An exception escaping into Qt's paint loop can take the process down (seen as a
-        # segfault): report it and draw nothing this time instead.
-        try:
-            self._paint(painter)
-        except Exception:  # noqa: BLE001
-            traceback.print_exc()
 
     def _paint(self, painter):
         if self._x.size == 0:
@@ -170,7 +204,7 @@ class PointCloud(pg.GraphicsObject):
         # a world transform that undoes exactly what the painter adds on top of it, so that
         # nothing (the offset in particular) is applied twice.
         t = painter.deviceTransform()
-        area = self._paint_area(painter, t)
+        area = self._paint_area(painter, t, self.radius + 2)
         x0, y0 = math.floor(area.left()), math.floor(area.top())
         w, h = math.ceil(area.right()) - x0, math.ceil(area.bottom()) - y0
         if w <= 0 or h <= 0:
@@ -214,18 +248,6 @@ class PointCloud(pg.GraphicsObject):
         painter.setTransform(QTransform.fromTranslate(x0, y0) * inverse * painter.worldTransform())
         painter.drawImage(QPointF(0, 0), image)
         painter.restore()
-
-    def _paint_area(self, painter, t) -> QRectF:
-        """The device pixels this item may cover: its view's rectangle, clipped."""
-        view = self.getViewBox()
-        if view is not None:
-            area = t.mapRect(self.mapRectFromItem(view, view.rect()))
-        else:
-            reach = self.radius + 2
-            area = t.mapRect(self.boundingRect()).adjusted(-reach, -reach, reach, reach)
-        if painter.hasClipping():
-            area = area.intersected(t.mapRect(painter.clipBoundingRect()))
-        return area
 
     def _lay_out(self, t, dpr, x0, y0, w, h):
         """Which point owns each covered pixel, and whether as its rim: redone only when the view moves.
