@@ -378,9 +378,56 @@ def responsibilities_pass(X, log_weights, means, prec_chol):
     return ll_sum, resp
 
 
-# Which implementation of the two passes the engine calls. A compiled kernel plugs in
-# with ``gmm._passes = SimpleNamespace(statistics_pass=..., responsibilities_pass=...)``.
-NUMPY_PASSES = SimpleNamespace(statistics_pass=statistics_pass, responsibilities_pass=responsibilities_pass)
+def mix_colours(resp_kn, rgb, *, hard=False):
+    """Opaque ARGB32 pixels (n,) from responsibilities (k, n) and the components' colours.
+
+    ``rgb`` (k, 3) holds each component's red, green and blue in 0..255. Soft: the
+    colours mixed by responsibility (rounded half to even, clipped to 0..255), so an
+    undecided point shows a mixed colour. Hard: the colour of the most likely component
+    (the first of equals).
+    """
+    resp_kn = np.asarray(resp_kn, dtype=np.float64)
+    rgb = np.asarray(rgb, dtype=np.float64)
+    k = resp_kn.shape[0]
+    if hard:
+        # argmax over k contiguous rows, one row at a time: numpy's argmax(axis=0) is 10x slower here
+        best = resp_kn[0].copy()
+        label = np.zeros(resp_kn.shape[1], dtype=np.intp)
+        for j in range(1, k):
+            better = resp_kn[j] > best
+            label[better] = j
+            np.maximum(best, resp_kn[j], out=best)
+        return _pack(rgb.T)[label]
+    mixed = np.zeros((3, resp_kn.shape[1]))
+    for j in range(k):  # component by component, as the compiled colours_pass adds them
+        for channel in range(3):
+            mixed[channel] += rgb[j, channel] * resp_kn[j]
+    return _pack(np.clip(np.rint(mixed, out=mixed), 0, 255, out=mixed))
+
+
+def _pack(channels):
+    """(3, n) colours in 0..255 -> (n,) opaque ARGB32 pixels."""
+    c = channels.astype(np.uint32)
+    return np.uint32(0xFF000000) | (c[0] << 16) | (c[1] << 8) | c[2]
+
+
+def colours_pass(X, log_weights, means, prec_chol, rgb, hard=False):
+    """Each point's colour under a mixture: :func:`mix_colours` of its responsibilities.
+
+    Same arguments as :func:`responsibilities_pass`, plus ``rgb`` (k, 3) and ``hard``.
+    Returns (n,) uint32 opaque ARGB32 pixels. The window colours its points with this at
+    screen rate; the compiled kernel does it in one pass without an (n, k) array.
+    """
+    _, resp = responsibilities_pass(X, log_weights, means, prec_chol)
+    return mix_colours(np.ascontiguousarray(resp.T), rgb, hard=hard)
+
+
+# Which implementation of the passes the engine calls. A compiled kernel plugs in
+# with ``gmm._passes = SimpleNamespace(statistics_pass=..., responsibilities_pass=...,
+# colours_pass=...)``.
+NUMPY_PASSES = SimpleNamespace(
+    statistics_pass=statistics_pass, responsibilities_pass=responsibilities_pass, colours_pass=colours_pass
+)
 
 
 KERNEL_WORTH_POINTS = 20_000  # below this a numpy pass takes a few ms: no compile is started for it
@@ -410,6 +457,9 @@ class _KernelOnceReady:
 
     def responsibilities_pass(self, X, log_weights, means, prec_chol):
         return self._compiled(X).responsibilities_pass(X, log_weights, means, prec_chol)
+
+    def colours_pass(self, X, log_weights, means, prec_chol, rgb, hard=False):
+        return self._compiled(X).colours_pass(X, log_weights, means, prec_chol, rgb, hard)
 
 
 _passes = _KernelOnceReady()
@@ -494,6 +544,20 @@ class Evaluator:
                 X, _log_weights(mixture.weights), mixture.means, mixture._prec_chol
             )
         return np.ascontiguousarray(resp.T) if transposed else resp
+
+    def colours(self, mixture, rgb, *, hard=False, rows=None) -> np.ndarray:
+        """Each point's colour, (n,) opaque ARGB32: the components' colours ``rgb`` (k, 3)
+        mixed by its responsibilities, or its most likely component's with ``hard``
+        (:func:`mix_colours`). ``rows`` (indices) limits them to those points."""
+        self._check(mixture)
+        rgb = np.asarray(rgb, dtype=np.float64)
+        if rgb.shape != (mixture.k, 3):
+            raise ValueError(f"rgb must have shape ({mixture.k}, 3), got {rgb.shape}")
+        X = self.X if rows is None else np.ascontiguousarray(self.X[rows])
+        with _one_blas_thread():
+            return _passes.colours_pass(
+                X, _log_weights(mixture.weights), mixture.means, mixture._prec_chol, rgb, bool(hard)
+            )
 
 
 # --------------------------------------------------------------------------- M-step

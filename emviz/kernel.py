@@ -1,13 +1,16 @@
 """The compiled (numba) fused E-step: one pass over the points per call.
 
 gmm.py's numpy code is the reference this module is tested against, and the
-fallback. Two kernels, with the signatures gmm.py's dispatch uses:
+fallback. Three kernels, with the signatures gmm.py's dispatch uses:
 
 ``statistics_pass(X, log_weights, means, prec_chol, centers) -> (ll_sum, nk, s1, s2)``
     log-densities, log-likelihood, responsibilities and the sufficient statistics
     fused, point block by point block, without ever making an (n, k) array.
 ``responsibilities_pass(X, log_weights, means, prec_chol) -> (ll_sum, resp)``
     the same E-step, writing the (n, k) responsibilities.
+``colours_pass(X, log_weights, means, prec_chol, rgb, hard) -> argb``
+    the same E-step, writing each point's colour (the components' colours mixed by
+    its responsibilities, or its most likely component's): what the window draws.
 
 Design
 ------
@@ -62,6 +65,7 @@ import numpy as np
 __all__ = [
     "BLOCK",
     "TASK",
+    "colours_pass",
     "compile_seconds",
     "failure",
     "ready",
@@ -389,6 +393,80 @@ def _responsibilities_task(task, X, means, prec_chol, const, part_ll, resp):
     part_ll[task] = ll
 
 
+def _colours_task(task, X, means, prec_chol, const, rgb, hard, out):
+    """One task's points: out[i] = the opaque ARGB32 colour of point i (gmm.mix_colours)."""
+    n, d = X.shape
+    k = means.shape[0]
+    xt = np.empty((d, BLOCK))
+    lp = np.empty((k, BLOCK))
+    m = np.empty(BLOCK)
+    s = np.empty(BLOCK)
+    s_bits = s.view(np.int64)
+    point_ll = np.empty(BLOCK)
+    t = np.empty(BLOCK)
+    t_bits = t.view(np.int64)
+    shifted = np.empty(BLOCK)
+    bits = shifted.view(np.int64)
+    best = np.empty(BLOCK)
+    label = np.empty(BLOCK, dtype=np.int64)
+    pixel = np.empty(BLOCK, dtype=np.int64)
+    packed = np.empty(k, dtype=np.int64)
+    for c in range(k):
+        packed[c] = 0xFF000000 | (int(rgb[c, 0]) << 16) | (int(rgb[c, 1]) << 8) | int(rgb[c, 2])
+    stop = min(n, (task + 1) * TASK)
+    for start in range(task * TASK, stop, BLOCK):
+        nb = min(BLOCK, stop - start)
+        _transpose_block(X, start, nb, xt)
+        _log_prob_block(xt, nb, means, prec_chol, const, lp, m, s)
+        _normalize_block(lp, nb, k, m, s, s_bits, point_ll, t, t_bits, shifted, bits)
+        for c in range(k):  # the responsibilities, as responsibilities_pass writes them
+            row = lp[c]
+            for i in range(nb):
+                row[i] *= s[i]
+        if hard:  # the first most likely component
+            row = lp[0]
+            for i in range(nb):
+                best[i] = row[i]
+                label[i] = 0
+            for c in range(1, k):
+                row = lp[c]
+                for i in range(nb):
+                    if row[i] > best[i]:
+                        best[i] = row[i]
+                        label[i] = c
+            for i in range(nb):
+                out[start + i] = packed[label[i]]
+            continue
+        for i in range(nb):
+            pixel[i] = 0xFF000000
+        for j in range(3):  # a channel: sum_c rgb[c, j] r_c, component by component as mix_colours
+            for i in range(nb):
+                t[i] = 0.0
+            for c in range(k):
+                w = rgb[c, j]
+                row = lp[c]
+                for i in range(nb):
+                    t[i] += w * row[i]
+            shift = 16 - 8 * j
+            for i in range(nb):
+                v = (t[i] + _ROUND) - _ROUND  # round half to even, as numpy's rint
+                v = 0.0 if not v > 0.0 else (255.0 if v > 255.0 else v)
+                pixel[i] |= np.int64(v) << shift
+        for i in range(nb):
+            out[start + i] = pixel[i]
+
+
+def _colours_tasks(X, means, prec_chol, const, rgb, hard, out):
+    """Write out (n,), the points' colours."""
+    n_tasks = (X.shape[0] + TASK - 1) // TASK
+    if n_tasks >= PARALLEL_TASKS:
+        for task in prange(n_tasks):
+            _colours_task(task, X, means, prec_chol, const, rgb, hard, out)
+    else:
+        for task in range(n_tasks):
+            _colours_task(task, X, means, prec_chol, const, rgb, hard, out)
+
+
 def _statistics_tasks(X, means, prec_chol, centers, const, part_ll, part):
     """Fill the per-task partial sums: part_ll (n_tasks,) and part (n_tasks, k, 1 + d + d(d+1)/2)."""
     n_tasks = part_ll.shape[0]
@@ -448,8 +526,9 @@ _LEAVES = (
     "_statistics_block",
     "_statistics_task",
     "_responsibilities_task",
+    "_colours_task",
 )
-_DRIVERS = ("_statistics_tasks", "_responsibilities_tasks")
+_DRIVERS = ("_statistics_tasks", "_responsibilities_tasks", "_colours_tasks")
 
 _lock = threading.Lock()  # one build; and numba's workqueue threading layer is not re-entrant
 _built = threading.Event()
@@ -597,6 +676,8 @@ def _build_here():
         log_weights = np.log(np.full(2, 0.5))
         _statistics_pass(X, log_weights, means, prec_chol, means)
         _responsibilities_pass(X, log_weights, means, prec_chol)
+        for hard in (False, True):
+            _colours_pass(X, log_weights, means, prec_chol, _WARM_UP_RGB, hard)
 
 
 @atexit.register
@@ -729,6 +810,22 @@ def _responsibilities_pass(X, log_weights, means, prec_chol):
     return ll, resp
 
 
+def _colours_pass(X, log_weights, means, prec_chol, rgb, hard):
+    X, means, prec_chol, const = _prepare(X, log_weights, means, prec_chol)
+    rgb = _read_only(rgb)
+    if rgb.shape != (means.shape[0], 3):
+        raise ValueError(f"rgb must have shape ({means.shape[0]}, 3), got {rgb.shape}")
+    if not np.all((rgb >= 0) & (rgb <= 255) & (rgb == np.floor(rgb))):
+        raise ValueError("rgb must hold whole numbers in 0..255")
+    out = np.empty(X.shape[0], dtype=np.uint32)
+    with _lock, _one_task_at_a_time():
+        _colours_tasks(X, means, prec_chol, const, rgb, bool(hard), out)
+    return out
+
+
+_WARM_UP_RGB = np.array([[0.0, 114.0, 178.0], [213.0, 94.0, 0.0]])
+
+
 def statistics_pass(X, log_weights, means, prec_chol, centers):
     """One fused E-step pass: log-likelihood and sufficient statistics.
 
@@ -770,3 +867,14 @@ def responsibilities_pass(X, log_weights, means, prec_chol):
     """
     _require()
     return _responsibilities_pass(X, log_weights, means, prec_chol)
+
+
+def colours_pass(X, log_weights, means, prec_chol, rgb, hard=False):
+    """Each point's colour under the mixture, (n,) uint32 opaque ARGB32: gmm.mix_colours of
+    its responsibilities, in one pass without an (n, k) array.
+
+    Same arguments as :func:`responsibilities_pass`, plus ``rgb`` (k, 3), whole numbers in
+    0..255, and ``hard`` (the most likely component's colour instead of the mix).
+    """
+    _require()
+    return _colours_pass(X, log_weights, means, prec_chol, rgb, hard)

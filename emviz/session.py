@@ -390,20 +390,23 @@ class Session:
         posterior = getattr(step, "posterior", None) or step.mixture
         return self._evaluator_now().responsibilities(posterior, transposed=True, rows=rows)
 
-    def responsibilities_function(self):
-        """``responsibilities(step)``, (k, n), for the points as they are now, safe in another thread.
+    def colours_function(self):
+        """``colours(step, rgb, hard)``: every point's ARGB32 colour under ``step`` (the
+        components' colours ``rgb`` (k, 3) mixed by responsibility, or the most likely
+        one's), for the points as they are now, safe in another thread.
 
-        A worker colours the points of the snapshots it makes with it, so the GUI thread
-        does not: it is bound to the current points' prepared evaluator (read only), so an
-        edit made meanwhile neither changes nor races with what it computes.
+        One pass over the points (the compiled kernel's, once it is ready): the worker
+        colours the snapshots the window draws with it; bound to the current points'
+        prepared evaluator (read only), so an edit made meanwhile neither changes nor races
+        with what it computes.
         """
         evaluator = self._evaluator_now()
 
-        def responsibilities(step: gmm.EMStep) -> np.ndarray:
+        def colours(step: gmm.EMStep, rgb, hard: bool) -> np.ndarray:
             posterior = getattr(step, "posterior", None) or step.mixture
-            return evaluator.responsibilities(posterior, transposed=True)
+            return evaluator.colours(posterior, rgb, hard=hard)
 
-        return responsibilities
+        return colours
 
     def bound(self, step: gmm.EMStep | None = None) -> Bound:
         """log p(X | theta) = L(q, theta) + KL for ``step`` (the newest by default), per point.

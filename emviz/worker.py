@@ -56,15 +56,15 @@ class Frame:
     hard: bool = False
 
 
-def point_colours(responsibilities: Callable[[EMStep], np.ndarray]) -> PointColours:
-    """Colours from ``responsibilities(step)`` (k, n): mixed by weight, or the most likely
-    component's with hard labels (:func:`emviz.ui.palette.point_colors`)."""
-    from emviz.ui.palette import point_colors
+def point_colours(colours: Callable[[EMStep, np.ndarray, bool], np.ndarray]) -> PointColours:
+    """The points' colours in the window's palette: ``colours(step, rgb, hard)`` is
+    :meth:`emviz.session.Session.colours_function` (rgb: :func:`emviz.ui.palette.rgb`)."""
+    from emviz.ui.palette import rgb
 
-    def colours(step, hard):
-        return point_colors(responsibilities(step), hard=hard)
+    def point_colours_of(step, hard):
+        return colours(step, rgb(step.mixture.k), hard)
 
-    return colours
+    return point_colours_of
 
 
 def _converged(step: EMStep) -> bool:

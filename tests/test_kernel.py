@@ -160,6 +160,70 @@ def test_components_far_apart_underflow_to_exact_zero_responsibilities():
     assert resp[0, 1] == 0.0 and resp[1, 0] == 0.0
 
 
+def channels(argb):
+    """(n, 3) red, green, blue of opaque ARGB32 pixels; asserts they are opaque."""
+    argb = np.asarray(argb, dtype=np.uint32)
+    assert np.all(argb >> np.uint32(24) == 0xFF)
+    return np.stack([(argb >> np.uint32(s)) & np.uint32(0xFF) for s in (16, 8, 0)], axis=1).astype(int)
+
+
+PALETTE = np.array([[0, 114, 178], [213, 94, 0], [0, 158, 115], [204, 121, 167], [230, 159, 0],
+                    [86, 180, 233], [181, 159, 0]], dtype=float)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+@pytest.mark.parametrize("k", [1, 3, 7])
+@pytest.mark.parametrize("n", SIZES)
+def test_colours_are_the_mixed_colours_of_the_kernels_responsibilities(d, k, n):
+    """colours_pass = gmm.mix_colours(responsibilities_pass): bit for bit, soft and hard."""
+    from emviz import gmm
+
+    rng = np.random.default_rng(1000 * d + 10 * k + n % 97)
+    weights, means, covariances = random_mixture(rng, k, d, scale=0.6)  # overlapping: mixed colours
+    X = sample(rng, n, weights, means, covariances)
+    P = precisions_cholesky(covariances)
+    rgb = PALETTE[:k]
+    _, resp = kernel.responsibilities_pass(X, np.log(weights), means, P)
+    for hard in (False, True):
+        argb = kernel.colours_pass(X, np.log(weights), means, P, rgb, hard)
+        assert argb.dtype == np.uint32 and argb.shape == (n,)
+        np.testing.assert_array_equal(argb, gmm.mix_colours(np.ascontiguousarray(resp.T), rgb, hard=hard))
+    # and against the scipy reference's responsibilities, mixed by hand: within one level
+    resp_ref = reference(X, weights, means, covariances, means)[4]
+    soft = channels(kernel.colours_pass(X, np.log(weights), means, P, rgb, False))
+    assert np.abs(soft - np.clip(np.rint(resp_ref @ rgb), 0, 255)).max() <= 1
+    hard = channels(kernel.colours_pass(X, np.log(weights), means, P, rgb, True))
+    decided = np.sort(resp_ref, axis=1)[:, -1] - (np.sort(resp_ref, axis=1)[:, -2] if k > 1 else 0) > 1e-9
+    np.testing.assert_array_equal(hard[decided], rgb[resp_ref.argmax(axis=1)][decided])
+
+
+def test_colours_mix_an_undecided_point_and_never_pick_a_component_of_weight_zero():
+    X = np.array([[0.0, 0.0], [-5.0, 0.0], [5.0, 0.0], [0.0, 5.0]])
+    means = np.array([[-5.0, 0.0], [5.0, 0.0], [0.0, 5.0]])
+    P = np.broadcast_to(np.eye(2), (3, 2, 2)).copy()
+    log_weights = np.log([0.5, 0.5, 1e-300])
+    log_weights[2] = -np.inf
+    rgb = np.array([[255.0, 0.0, 0.0], [0.0, 0.0, 255.0], [0.0, 255.0, 0.0]])
+    soft = channels(kernel.colours_pass(X, log_weights, means, P, rgb, False))
+    # the point halfway between red and blue is half of each (127.5 rounds to even 128)
+    np.testing.assert_array_equal(soft[0], [128, 0, 128])
+    np.testing.assert_array_equal(soft[1], [255, 0, 0])
+    np.testing.assert_array_equal(soft[2], [0, 0, 255])
+    hard = channels(kernel.colours_pass(X, log_weights, means, P, rgb, True))
+    np.testing.assert_array_equal(hard[0], [255, 0, 0])  # a tie: the first of equals, as numpy's argmax
+    assert not np.any(np.all(hard == [0, 255, 0], axis=1))  # the green component has weight 0
+
+
+def test_colours_refuse_a_palette_of_the_wrong_shape_or_range():
+    X = np.zeros((3, 2))
+    means = np.zeros((2, 2))
+    P = np.broadcast_to(np.eye(2), (2, 2, 2)).copy()
+    with pytest.raises(ValueError, match=r"rgb must have shape \(2, 3\)"):
+        kernel.colours_pass(X, np.log([0.5, 0.5]), means, P, np.zeros((3, 3)), False)
+    with pytest.raises(ValueError, match="0..255"):
+        kernel.colours_pass(X, np.log([0.5, 0.5]), means, P, np.full((2, 3), 256.0), False)
+
+
 def test_results_do_not_depend_on_the_number_of_threads():
     rng = np.random.default_rng(11)
     weights, means, covariances = random_mixture(rng, 5, 2)
@@ -338,3 +402,27 @@ def test_without_numba_gmm_gives_the_kernels_numbers(monkeypatch):
     monkeypatch.setattr(gmm, "_passes", gmm._KernelOnceReady())  # what the program runs
     result = gmm.fit(X, 3, seed=0, tol=0, max_iter=20)
     np.testing.assert_allclose([s.log_likelihood for s in result.history], eval(numpy_out[1]), rtol=1e-9)
+
+
+def test_evaluator_colours_agree_on_the_kernel_and_numpy_passes(monkeypatch):
+    """What the window draws: the same colours from either engine (within one level where a
+    channel's mix lands on .5), for all points and for a few rows."""
+    rng = np.random.default_rng(21)
+    weights, means, covariances = random_mixture(rng, 4, 2, scale=0.5)
+    X = sample(rng, kernel.TASK * 4 + 101, weights, means, covariances)  # the parallel branch
+    mixture = gmm.initialize(X, 4, seed=2)
+    evaluator = gmm.Evaluator(X)
+    rgb = PALETTE[:4]
+    rows = np.array([5, 0, len(X) - 1, 77])
+    for hard in (False, True):
+        got = {}
+        for name, passes in (("numpy", gmm.NUMPY_PASSES), ("kernel", kernel)):
+            monkeypatch.setattr(gmm, "_passes", passes)
+            got[name] = evaluator.colours(mixture, rgb, hard=hard)
+            np.testing.assert_array_equal(evaluator.colours(mixture, rgb, hard=hard, rows=rows), got[name][rows])
+        differ = np.abs(channels(got["numpy"]) - channels(got["kernel"]))
+        assert differ.max() <= 1 and (differ.max(axis=1) > 0).mean() < 1e-3
+        if not hard:  # a real mix: many colours, not only the k pure ones
+            assert len(np.unique(got["kernel"])) > 50
+    with pytest.raises(ValueError, match=r"rgb must have shape \(4, 3\)"):
+        evaluator.colours(mixture, rgb[:3])

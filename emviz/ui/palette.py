@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor
 
+from emviz.gmm import mix_colours
+
 _HEX = [
     "#0072B2",  # blue
     "#D55E00",  # vermillion
@@ -54,26 +56,9 @@ def qcolor(i: int, alpha: int = 255) -> QColor:
 
 
 def point_colors(resp_kn: np.ndarray, *, hard: bool = False) -> np.ndarray:
-    """Opaque ARGB32 pixels, (n,), from (k, n) responsibilities.
+    """Opaque ARGB32 pixels, (n,), from (k, n) responsibilities, in this palette's colours.
 
     Soft: the components' colours mixed by weight, so an undecided point shows a
-    mixed colour. Hard: the colour of the most likely component.
+    mixed colour. Hard: the colour of the most likely component (:func:`emviz.gmm.mix_colours`).
     """
-    k = resp_kn.shape[0]
-    if hard:
-        # argmax over k contiguous rows, one row at a time: numpy's argmax(axis=0) is 10x slower here
-        best = resp_kn[0].copy()
-        label = np.zeros(resp_kn.shape[1], dtype=np.intp)
-        for j in range(1, k):
-            better = resp_kn[j] > best
-            label[better] = j
-            np.maximum(best, resp_kn[j], out=best)
-        return _pack(rgb(k).T)[label]
-    mixed = rgb(k).T @ resp_kn  # (3, n), contiguous rows
-    return _pack(np.clip(np.rint(mixed, out=mixed), 0, 255, out=mixed))
-
-
-def _pack(channels: np.ndarray) -> np.ndarray:
-    """(3, n) colours in 0..255 -> (n,) opaque ARGB32 pixels."""
-    c = channels.astype(np.uint32)
-    return np.uint32(0xFF000000) | (c[0] << 16) | (c[1] << 8) | c[2]
+    return mix_colours(resp_kn, rgb(resp_kn.shape[0]), hard=hard)

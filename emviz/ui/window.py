@@ -504,7 +504,7 @@ class MainWindow(QMainWindow):
 
     def _start_run(self, budget: int) -> bool:
         """EM in the worker's thread, which also colours the points of the snapshots to draw."""
-        self.runner.point_colours = point_colours(self.session.responsibilities_function())
+        self.runner.point_colours = point_colours(self.session.colours_function())
         self.runner.set_hard(self.canvas.hard_labels)
         self._coloured.clear()  # a run's first snapshot is always coloured: nothing older is needed
         return self.runner.start(self.session.steps, budget)
