@@ -9,6 +9,7 @@ import dataclasses
 import math
 import weakref
 from dataclasses import dataclass, replace
+from collections.abc import Sequence
 from typing import Iterator
 
 import numpy as np
@@ -245,6 +246,47 @@ class _Saved:
     error: str
 
 
+
+class _HistoryView(Sequence):
+    """A read-only view of the history list (Session.history_view)."""
+
+    __slots__ = ("_snapshots",)
+
+    def __init__(self, snapshots):
+        self._snapshots = snapshots
+
+    def __len__(self):
+        return len(self._snapshots)
+
+    def __getitem__(self, index):
+        return self._snapshots[index]
+
+
+class _Curve:
+    """The history's iterations and log-likelihoods as arrays, extended as snapshots are appended."""
+
+    def __init__(self):
+        self._generation = None
+        self._length = 0
+        self._iterations = np.empty(0)
+        self._values = np.empty(0)
+
+    def arrays(self, history, generation):
+        if generation != self._generation or len(history) < self._length:
+            self._generation, self._length = generation, 0
+        n = len(history)
+        if n > len(self._iterations):  # room for twice as many: appends cost O(1) on average
+            size = max(64, 2 * n)
+            self._iterations = np.resize(self._iterations, size)
+            self._values = np.resize(self._values, size)
+        for i in range(self._length, n):
+            self._iterations[i] = history[i].iteration
+            self._values[i] = history[i].log_likelihood
+        self._length = n
+        iterations, values = self._iterations[:n], self._values[:n]
+        iterations.flags.writeable = values.flags.writeable = False  # views: the buffers stay writable
+        return iterations, values
+
 class Session:
     """One exploration: the data, the settings, the start they give, and the history since then.
 
@@ -272,6 +314,8 @@ class Session:
         self._points = dataset.points
         self._edited = False
         self._start: gmm.Mixture | None = None
+        self._generation = 0  # counts every change of the history other than an append
+        self._curve = _Curve()
         self._history: list[Snapshot] = []
         self._steps: Iterator[gmm.EMStep] | None = None
         self._error = ""
@@ -315,6 +359,33 @@ class Session:
     def history(self) -> list[Snapshot]:
         """A copy of the snapshots since the start, oldest first (empty while points are missing)."""
         return list(self._history)
+
+    @property
+    def _history(self) -> list[Snapshot]:
+        return self.__history
+
+    @_history.setter
+    def _history(self, snapshots: list[Snapshot]) -> None:
+        self.__history = snapshots
+        self._generation += 1
+
+    @property
+    def history_generation(self) -> int:
+        """Changes whenever the history changes other than by appending (a new start, an edit,
+        undo, a finished run's last snapshot marked converged): what was drawn from its first
+        snapshots is still right while this stays the same."""
+        return self._generation
+
+    @property
+    def history_view(self) -> Sequence[Snapshot]:
+        """The snapshots, read-only and without a copy (a redraw at screen rate reads a few of
+        them; the view follows later appends). Keep :attr:`history` for a copy."""
+        return _HistoryView(self.__history)
+
+    def curve(self) -> tuple[np.ndarray, np.ndarray]:
+        """(iterations, log-likelihoods) of every snapshot, float arrays read-only; kept as the
+        run appends (no pass over a long history at every frame)."""
+        return self._curve.arrays(self.__history, self._generation)
 
     @property
     def history_length(self) -> int:
@@ -408,6 +479,13 @@ class Session:
 
         return colours
 
+    @staticmethod
+    def bound_is_free(step: gmm.EMStep) -> bool:
+        """True when :meth:`bound` of ``step`` needs no pass over the points: its responsibilities
+        are its own mixture's (every whole iteration, and right after an E-step)."""
+        posterior = getattr(step, "posterior", None) or step.mixture
+        return posterior is step.mixture
+
     def bound(self, step: gmm.EMStep | None = None) -> Bound:
         """log p(X | theta) = L(q, theta) + KL for ``step`` (the newest by default), per point.
 
@@ -421,9 +499,9 @@ class Session:
         cached = self._bounds.get(id(step))
         if cached is not None and cached[0] is step and cached[1] is evaluator:
             return cached[2]  # a view asks again for every redraw of the same snapshot
-        posterior = getattr(step, "posterior", None) or step.mixture
-        if posterior is step.mixture:  # q is theta's own posterior: L = log p and KL = 0 by definition
+        if self.bound_is_free(step):  # q is theta's own posterior: L = log p and KL = 0 by definition
             return Bound(step.log_likelihood, step.log_likelihood, 0.0)
+        posterior = step.posterior
         bound = evidence_bound(None, posterior, step.mixture, evaluator=evaluator)
         if len(self._bounds) > 64:
             self._bounds.clear()
@@ -489,6 +567,7 @@ class Session:
         converged = last.iteration > 0 and abs(last.delta) < settings.tol
         if converged != last.converged:
             self._history[-1] = replace(last, converged=converged)
+            self._generation += 1
         self._settings = settings
         self._steps = None  # the run continues from the newest snapshot, numbered on
         return True

@@ -175,7 +175,29 @@ def measure(case: str, size, view: str = "fit") -> dict:
             cx, cy = shown.center().x() + dx, shown.center().y() + dy
             half_w, half_h = shown.width() * scale / 2, shown.height() * scale / 2
             box.setRange(xRange=(cx - half_w, cx + half_w), yRange=(cy - half_h, cy + half_h), padding=0)
-        return measure_window(window, points, mixture, dot_radius=window.canvas.points.radius)
+        result = measure_window(window, points, mixture, dot_radius=window.canvas.points.radius)
+        result.update(axes_as_if_uncached(window))
+        return result
+
+
+def axes_as_if_uncached(window) -> dict:
+    """The canvas as drawn (its axes and grid from their pixmap cache, emviz.ui.axes) against
+    the same view drawn with the axes painted afresh: a stale or mis-scaled cache shows up as
+    whole grid lines or tick labels in the wrong place."""
+    from PySide6.QtWidgets import QGraphicsItem
+
+    canvas = window.canvas
+    cached, dpr = grab(canvas)
+    axes = [canvas.getPlotItem().getAxis(name) for name in ("left", "bottom")]
+    modes = [axis.cacheMode() for axis in axes]
+    for axis in axes:
+        axis.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+    fresh, _ = grab(canvas)
+    for axis, mode in zip(axes, modes):
+        axis.setCacheMode(mode)
+    differ = np.abs(cached - fresh).max(axis=2) > 60
+    return {"axes_cached": all(m == QGraphicsItem.CacheMode.DeviceCoordinateCache for m in modes),
+            "axes_pixels_differing": int(differ.sum())}
 
 
 def check(result, case):
@@ -184,6 +206,7 @@ def check(result, case):
     assert result["stray_dots"] == 0, result
     assert result["mean_error"] <= TOLERANCE, result
     assert result["ellipse_sides_checked"] >= 2 and result["ellipse_error"] <= TOLERANCE, result
+    assert result["axes_cached"] and result["axes_pixels_differing"] <= 20, result
 
 
 # ---------------------------------------------------------------------------------------- tests

@@ -316,3 +316,33 @@ def test_hovering_with_shift_inspects_the_point_under_the_mouse(qtbot, window):
     assert window.interaction.inspector.index == index
     expected = gmm.responsibilities(points, window.session.last.mixture)[index]
     np.testing.assert_allclose(window.interaction.inspector.terms.responsibilities, expected, rtol=1e-10, atol=1e-14)
+
+
+def test_the_bound_view_follows_a_run_on_many_points(qtbot, errors):
+    """Above BOUND_WHILE_RUNNING points the bound of a whole iteration is still free (its
+    log-likelihood): every frame of the run shows the numbers of the iteration drawn, not
+    those of the frame before the run (as it once did)."""
+    from emviz.ui.interaction import BOUND_WHILE_RUNNING
+
+    n = BOUND_WHILE_RUNNING + 5000
+    window = MainWindow(generate(n, 3, seed=2), Settings(k=3, tol=0.0, max_iter=10**6))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    seen = []
+
+    def check(*_):
+        if window.runner.running and window.session.history:
+            drawn = window.session.history[window._drawn]
+            seen.append((drawn.iteration, window.interaction.bound_view.shown[1]))
+
+    window.runner.stepped.connect(check)
+    try:
+        window.run_or_pause()
+        qtbot.waitUntil(lambda: sum(1 for it, _ in seen if it >= 3) >= 2, timeout=60000)
+    finally:
+        window.runner.stop()
+    for iteration, bound in seen:
+        if iteration >= 3:
+            drawn = next(s for s in window.session.history if s.iteration == iteration)
+            assert bound is not None and bound.log_likelihood == drawn.log_likelihood

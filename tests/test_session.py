@@ -319,3 +319,40 @@ def test_a_step_pulled_but_never_recorded_is_taken_again():
     for step in session.steps:  # and the run goes on, one iteration at a time
         session.append(step)
     assert [s.iteration for s in session.history] == list(range(11))
+
+
+def test_the_curve_and_the_history_view_follow_every_change_of_the_history():
+    """Session.curve() is kept as the run appends; any other change (reset, a half-step, an
+    edit, undo, a new k) must show in it too, and history_generation must move then."""
+    session = Session(generate(200, 3, seed=5), Settings(k=3, tol=0.0))
+
+    def agrees():
+        iterations, values = session.curve()
+        history = session.history
+        np.testing.assert_array_equal(iterations, [s.iteration for s in history])
+        np.testing.assert_array_equal(values, [s.log_likelihood for s in history])
+        assert list(session.history_view) == history and len(session.history_view) == len(history)
+        with pytest.raises(ValueError):
+            iterations[0] = 1.0  # read-only
+
+    steps = session.steps
+    agrees()
+    generation = session.history_generation
+    for _ in range(100):  # past the first capacity of 64
+        session.append(next(steps))
+    agrees()
+    assert session.history_generation == generation  # appends only
+    session.m_step()
+    session.e_step()
+    agrees()
+    session.reset()
+    assert session.history_generation != generation
+    agrees()
+    session.add_points(np.array([[0.5, 0.5], [1.0, 2.0]]))
+    agrees()
+    session.undo()
+    agrees()
+    before = session.history_generation
+    session.change(settings=session.settings.replace(k=2))
+    assert session.history_generation != before
+    agrees()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from emviz.bound import Bound
 from emviz.ui import palette
+from emviz.ui.axes import cache_axes
 
 HALF_WIDTH = 0.3
 LOWER_COLOR = "#0072B2"  # Okabe-Ito blue: L
@@ -39,6 +40,7 @@ class BoundView(QWidget):
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
+        cache_axes(self.plot)
         self.plot.setMaximumHeight(220)
         self.plot.setMinimumHeight(1)  # never holds the view up (0 would mean its 68 px hint): resizeEvent hides it when short
         self.plot.setXRange(-0.6, 1.6, padding=0)
@@ -68,14 +70,19 @@ class BoundView(QWidget):
         self.plot.setVisible(self.height() - max(caption, 0) - self.layout().spacing() >= self.PLOT_MIN_HEIGHT)
 
     def clear(self, message: str = "") -> None:
+        text = message or "log p(X | θ) = L(q, θ) + KL(q ‖ p(z | X, θ))"
+        if self.shown == (None, None) and self.caption.text() == text:
+            return  # every frame of a run asks again: nothing to redraw
         self.shown = (None, None)
         for item in (self.lower, self.log_p):
             item.setData([], [])
         self.gap.setOpts(x=[], y0=[], height=[])
-        self.caption.setText(message or "log p(X | θ) = L(q, θ) + KL(q ‖ p(z | X, θ))")
+        self.caption.setText(text)
 
     def show_bounds(self, now: Bound, before: Bound | None = None) -> None:
         """Draw ``now`` (and ``before``, the snapshot before it, when there is one)."""
+        if self.shown == (before, now):
+            return  # the same numbers: nothing to redraw
         self.shown = (before, now)
         columns = [(x, b) for x, b in ((0, before), (1, now)) if b is not None]
         xs = np.array([x for x, _ in columns], dtype=float)

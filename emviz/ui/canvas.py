@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QFont, QPen
 
 from emviz.gmm import EMStep, Mixture
 from emviz.ui import palette
+from emviz.ui.axes import cache_axes
 from emviz.ui.density import DensityLayer
 from emviz.ui.pointdensity import DENSITY_THRESHOLD, DensityImage
 from emviz.ui.points import PointCloud, colouring
@@ -68,6 +69,7 @@ class MixtureCanvas(pg.PlotWidget):
             # behind them the grid stays a background and does not cut through the dots
             axis.setZValue(-1)
         item.setMenuEnabled(False)
+        cache_axes(item)
         self.points = PointCloud()
         self.addItem(self.points)
         # beyond DENSITY_THRESHOLD points (or when chosen) the points are one image instead

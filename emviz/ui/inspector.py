@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from emviz.gmm import Mixture
 from emviz.ui import palette
+from emviz.ui.axes import cache_axes
 
 _LOG_2PI = math.log(2 * math.pi)
 
@@ -33,6 +34,9 @@ class PointTerms:
     log_joint: np.ndarray
     log_evidence: float
     responsibilities: np.ndarray
+
+
+INVITATION = "Click a point to see why it has its colour"
 
 
 def point_terms(x, mixture: Mixture) -> PointTerms:
@@ -77,6 +81,7 @@ class PointInspector(QWidget):
         self.bars.setMouseEnabled(False, False)
         self.bars.hideButtons()
         self.bars.setMenuEnabled(False)
+        cache_axes(self.bars)
         self.bars.setMinimumHeight(110)
         self.bars.setMaximumHeight(190)
         self.bars.setXRange(-0.02, 1.02, padding=0)
@@ -95,8 +100,10 @@ class PointInspector(QWidget):
         self.clear()
 
     def clear(self) -> None:
+        if self.index is None and self.terms is None and self.title.text() == INVITATION:
+            return  # every frame of a run clears it again: nothing to redraw
         self.index, self.terms = None, None
-        self.title.setText("Click a point to see why it has its colour")
+        self.title.setText(INVITATION)
         self.formula.setText("")
         self.joint_bars.setOpts(x0=[], y=[], width=[])
         self.resp_bars.setOpts(x0=[], y=[], width=[])

@@ -128,6 +128,7 @@ class Interaction(QObject):
         self.selected: int | None = None
         self.placed: list[np.ndarray] = []
         self.shown_index = -1
+        self._halves_seen = None  # (the history's generation, its length) when the marks were set
         self.marks = pg.ScatterPlotItem(size=11, pen=pg.mkPen(palette.INK, width=1.5), brush=pg.mkBrush("w"))
         self.marks.setZValue(5)
         window.likelihood.addItem(self.marks)
@@ -305,7 +306,7 @@ class Interaction(QObject):
     def on_drawn(self, index: int) -> None:
         """Bring the panel, overlays, inspector and bound view to snapshot ``index`` (as the window drew it)."""
         session = self.session
-        history = session.history
+        history = session.history_view
         running = self.window.runner.running
         p = self.panel
         p.undo.setEnabled(session.can_undo)
@@ -339,15 +340,35 @@ class Interaction(QObject):
         self.tools.show_handles(step.mixture if self.tools.handles_enabled else None)
         show_ghosts = step.kind == M_STEP and previous is not None
         self.tools.show_ghosts(previous.mixture if show_ghosts else None, step.mixture)
+        self._mark_halves(history)
+        self._show_selected(step, history, index)
+        # a whole iteration's bound is its log-likelihood (nothing to compute): shown at every
+        # frame of a run; a half-step's costs a pass over the points, so with many points it
+        # waits until the run rests
+        if not running or session.n <= BOUND_WHILE_RUNNING or (
+                session.bound_is_free(step) and (previous is None or session.bound_is_free(previous))):
+            self.bound_view.show_bounds(session.bound(step), session.bound(previous) if previous else None)
+        else:
+            self.bound_view.clear("log p = L + KL: shown when the run pauses (a half-step's bound "
+                                  f"costs a pass over {session.n:,} points)")
+
+    def _mark_halves(self, history) -> None:
+        """Mark the half-steps on the curve; a run only appends whole iterations, so a history
+        that grew by those alone keeps its marks (no walk through a long history every frame;
+        Session.history_generation tells any other change)."""
+        seen = self._halves_seen
+        generation = self.session.history_generation
+        if (seen is not None and seen[0] == generation and seen[1] <= len(history)
+                and all(history[i].kind not in (E_STEP, M_STEP) for i in range(seen[1], len(history)))):
+            self._halves_seen = (generation, len(history))
+            return
         halves = [(s.iteration, s.log_likelihood, s.kind) for s in history if s.kind in (E_STEP, M_STEP)]
         if halves:
             x, y, kinds = zip(*halves)
             self.marks.setData(list(x), list(y), symbol=["t" if k == M_STEP else "s" for k in kinds])
         else:
             self.marks.setData([], [])
-        self._show_selected(step, history, index)
-        if not running or session.n <= BOUND_WHILE_RUNNING:
-            self.bound_view.show_bounds(session.bound(step), session.bound(previous) if previous else None)
+        self._halves_seen = (generation, len(history))
 
     def _show_selected(self, step, history, index) -> None:
         session = self.session

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 
 from emviz.ui import palette
+from emviz.ui.axes import cache_axes
 
 MARKER = palette.INK  # the viewed iteration: neutral, not the colour of any component
 
@@ -62,6 +63,7 @@ class LikelihoodPlot(pg.PlotWidget):
         item = self.getPlotItem()
         item.setMenuEnabled(False)
         item.showGrid(x=False, y=True, alpha=0.2)
+        cache_axes(item)
         for name in ("left", "bottom"):
             axis = item.getAxis(name)
             axis.setPen(pg.mkPen(palette.INK))

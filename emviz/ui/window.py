@@ -869,7 +869,7 @@ class MainWindow(QMainWindow):
         Looking back, the whole curve stays with the viewed iteration marked; a
         ``replay`` (the frames of 'emviz render') draws the curve only up to it.
         """
-        history = self.session.history
+        history = self.session.history_view  # no copy: a frame reads a few snapshots
         if not history:  # too few points to fit: show the points and what is missing
             self._show_missing()
             return
@@ -878,12 +878,9 @@ class MainWindow(QMainWindow):
         self._drawn = index
         self.canvas.show_step(step, lambda rows: self.session.responsibilities(step, rows),
                               colors=self._colours_for(index, history))
-        curve = history[: index + 1] if replay else history
-        self.likelihood.set_history(
-            np.fromiter((s.iteration for s in curve), dtype=float, count=len(curve)),
-            np.fromiter((s.log_likelihood for s in curve), dtype=float, count=len(curve)),
-            current=index,
-        )
+        iterations, values = self.session.curve()
+        end = index + 1 if replay else len(iterations)
+        self.likelihood.set_history(iterations[:end], values[:end], current=index)
         self.params.set_mixture(step.mixture, _collapsed(step))
         self.run_controls.show_history(index, len(history) - 1)
         self._show_status(step, replay=replay)
