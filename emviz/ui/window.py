@@ -1013,13 +1013,24 @@ def make_app(argv=None) -> QApplication:
     return app
 
 
-def run_app(dataset: Dataset | None = None, settings: Settings | None = None, table: CsvTable | None = None) -> int:
-    """Open the window and run Qt's event loop until it closes."""
-    app = make_app()
+def open_window(dataset: Dataset | None = None, settings: Settings | None = None, table: CsvTable | None = None,
+                *, load: tuple | None = None) -> "MainWindow":
+    """Make and show the window; ``load`` = (path, columns): then read that CSV file in the
+    background (progress and Cancel in the status bar, as Open CSV... does)."""
     window = MainWindow(dataset, settings, table=table)
     available = window._available_size()
     if available.width() < PREFERRED_SIZE.width() or available.height() < PREFERRED_SIZE.height():
         window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)  # a small screen: all of it
     window.show()
+    if load is not None:
+        window.load_csv(*load)
+    return window
+
+
+def run_app(dataset: Dataset | None = None, settings: Settings | None = None, table: CsvTable | None = None, *,
+            load: tuple | None = None) -> int:
+    """Open the window (:func:`open_window`) and run Qt's event loop until it closes."""
+    app = make_app()
+    window = open_window(dataset, settings, table, load=load)  # noqa: F841 - kept alive while the loop runs
     return app.exec()
 
