@@ -239,6 +239,23 @@ def _plane(args):
     return table.plane(_columns(args)), table
 
 
+def _load_in_window(args):
+    """(path, columns) when FILE is a CSV file large enough that the window should read it in the
+    background, as its Open CSV... does (progress, Cancel); None to read it before the window opens.
+
+    Reading a 1e6-row file first kept the window from appearing for seconds with nothing to
+    show for it. Files below emviz.ui.loading.BACKGROUND_BYTES (about 50 000 rows) read in a
+    moment and, read first, a bad one ends the command with its message on stderr (status 2).
+    """
+    _apply_max_csv(args)
+    if is_drawn(args.source):
+        return None
+    columns = _columns(args)  # a malformed --columns is said before anything opens
+    from emviz.ui.loading import in_background  # PySide6, after numpy and scipy (see emviz/ui/window.py)
+
+    return (args.source, columns) if in_background(args.source) else None
+
+
 def _apply_max_csv(args) -> None:
     """--max-csv-mb lifts the cap for this process: the window's Open CSV... reads with it too."""
     if getattr(args, "max_csv_mb", None) is None:
@@ -448,15 +465,19 @@ def run_window(argv) -> int:
 
     args = build_parser().parse_args(argv)
     display_problem = check_display_soon()  # its child process runs while the data load and Qt imports
-    dataset, table = _plane(args)
     settings = Settings()
-    if args.source in PRESETS and table is None:
-        from emviz.preset_policy import preset_settings
+    load = _load_in_window(args)
+    if load is None:
+        dataset, table = _plane(args)
+        if args.source in PRESETS and table is None:
+            from emviz.preset_policy import preset_settings
 
-        settings = preset_settings(args.source, settings)
-    dataset.require_points(settings.k)  # before Qt starts; any other bad start fails as the window opens
-    with naming(dataset):  # data beyond float64's range: said naming the file, before Qt starts
-        gmm.check_scale(dataset.points, dataset.columns)
+            settings = preset_settings(args.source, settings)
+        dataset.require_points(settings.k)  # before Qt starts; any other bad start fails as the window opens
+        with naming(dataset):  # data beyond float64's range: said naming the file, before Qt starts
+            gmm.check_scale(dataset.points, dataset.columns)
+    else:
+        dataset = table = None  # the window opens at once on the demo data and reads the file behind it
     from emviz.ui.window import make_app, run_app  # importing Qt needs no display; making the app does
 
     problem = display_problem()
@@ -469,7 +490,7 @@ def run_window(argv) -> int:
 
         install(app, os.environ["EMVIZ_STARTUP_PROBE"])
     with closing_on_interrupt(app) as interrupted:
-        status = run_app(dataset, settings, table)
+        status = run_app(dataset, settings, table) if load is None else run_app(dataset, settings, table, load=load)
     return 130 if interrupted() else status
 
 
