@@ -28,6 +28,11 @@ from types import SimpleNamespace
 from typing import Iterator
 
 import numpy as np
+
+# scipy here, not lazily in the functions that use it: the window needs both before its first
+# paint (cKDTree for the default reg_covar, solve_triangular for every Mixture), and imported
+# after PySide6 they cost about 0.25 s more CPU, because PySide6's __feature__ import hook
+# reads the source of every module imported after it. emviz.cli imports this module first.
 from scipy.linalg import solve_triangular
 from scipy.spatial import cKDTree
 

@@ -36,10 +36,9 @@ class BoundView(QWidget):
         self.caption.setTextFormat(Qt.TextFormat.RichText)
         self.caption.setWordWrap(True)
         self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)  # under its title, columns or not
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget(background="w", enableMenu=False)  # never built: a quarter of its making
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
-        self.plot.setMenuEnabled(False)
         cache_axes(self.plot)
         self.plot.setMaximumHeight(220)
         self.plot.setMinimumHeight(1)  # never holds the view up (0 would mean its 68 px hint): resizeEvent hides it when short

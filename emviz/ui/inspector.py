@@ -77,10 +77,9 @@ class PointInspector(QWidget):
         self.formula.setTextFormat(Qt.TextFormat.RichText)
         self.formula.setWordWrap(True)
         self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.bars = pg.PlotWidget(background="w")
+        self.bars = pg.PlotWidget(background="w", enableMenu=False)  # never built: a quarter of its making
         self.bars.setMouseEnabled(False, False)
         self.bars.hideButtons()
-        self.bars.setMenuEnabled(False)
         cache_axes(self.bars)
         self.bars.setMinimumHeight(110)
         self.bars.setMaximumHeight(190)
