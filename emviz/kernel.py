@@ -65,9 +65,12 @@ import numpy as np
 __all__ = [
     "BLOCK",
     "TASK",
+    "bin_colours",
     "colours_pass",
     "compile_seconds",
+    "density_pixels",
     "failure",
+    "leave_a_core",
     "ready",
     "responsibilities_pass",
     "statistics_pass",
@@ -467,6 +470,90 @@ def _colours_tasks(X, means, prec_chol, const, rgb, hard, out):
             _colours_task(task, X, means, prec_chol, const, rgb, hard, out)
 
 
+def _bin_colours(flat, argb, acc):
+    """acc[p] += (1, red, green, blue) of every point i in pixel p = flat[i] (the density image's bins).
+
+    Sums of whole numbers below 2^53, added in point order: exactly numpy's bincount.
+    """
+    for i in range(flat.shape[0]):
+        p = flat[i]
+        c = np.int64(argb[i])
+        acc[p, 0] += 1.0
+        acc[p, 1] += (c >> 16) & 0xFF
+        acc[p, 2] += (c >> 8) & 0xFF
+        acc[p, 3] += c & 0xFF
+
+
+def _spread(a, out):
+    """out = a plus each pixel's four neighbours inside the image (the density image's small cross)."""
+    h, w = a.shape
+    for y in range(h):
+        row = a[y]
+        o = out[y]
+        for x in range(w):
+            o[x] = row[x]
+        for x in range(1, w):
+            o[x] += row[x - 1]
+        for x in range(w - 1):
+            o[x] += row[x + 1]
+        if y > 0:
+            up = a[y - 1]
+            for x in range(w):
+                o[x] += up[x]
+        if y + 1 < h:
+            down = a[y + 1]
+            for x in range(w):
+                o[x] += down[x]
+
+
+def _keep(spread, dense, light_sparse, light_dense):
+    """How much of a pixel's colour stays (the rest is white): darker where more points fall,
+    on a log scale, the view's densest pixel darkest."""
+    strength = math.log1p(spread / 5.0) / dense if dense > 0.0 and spread > 0.0 else 0.0
+    strength = 0.0 if strength < 0.0 else (1.0 if strength > 1.0 else strength)
+    return 1.0 - (light_sparse + (light_dense - light_sparse) * strength)
+
+
+def _density_pixels(counts, sums, dense, light_sparse, light_dense, image):
+    """The density image's pixels from its bins (pointdensity.density_image's numpy steps)."""
+    h, w = counts.shape
+    spread = np.empty((h, w))
+    _spread(counts, spread)
+    # a pixel's spread is a whole number of points: its lightening comes from a table up to 4096
+    table = np.empty(4097)
+    for v in range(4097):
+        table[v] = _keep(float(v), dense, light_sparse, light_dense)
+    keep = np.empty((h, w))
+    for y in range(h):
+        s_row = spread[y]
+        k_row = keep[y]
+        for x in range(w):
+            v = s_row[x]
+            k_row[x] = table[int(v)] if v <= 4096.0 else _keep(v, dense, light_sparse, light_dense)
+    pixels = np.full((h, w), 0xFF000000, dtype=np.int64)
+    total = np.empty((h, w))
+    for channel in range(3):
+        _spread(sums[channel], total)
+        shift = 16 - 8 * channel
+        for y in range(h):
+            s_row = spread[y]
+            t_row = total[y]
+            k_row = keep[y]
+            p_row = pixels[y]
+            for x in range(w):
+                if s_row[x] > 0.0:
+                    v = 255.0 - (255.0 - t_row[x] / s_row[x]) * k_row[x]
+                    v = (v + _ROUND) - _ROUND  # round half to even, as numpy's rint
+                    v = 0.0 if not v > 0.0 else (255.0 if v > 255.0 else v)
+                    p_row[x] |= np.int64(v) << shift
+    for y in range(h):
+        s_row = spread[y]
+        p_row = pixels[y]
+        i_row = image[y]
+        for x in range(w):
+            i_row[x] = p_row[x] if s_row[x] > 0.0 else 0
+
+
 def _statistics_tasks(X, means, prec_chol, centers, const, part_ll, part):
     """Fill the per-task partial sums: part_ll (n_tasks,) and part (n_tasks, k, 1 + d + d(d+1)/2)."""
     n_tasks = part_ll.shape[0]
@@ -527,6 +614,10 @@ _LEAVES = (
     "_statistics_task",
     "_responsibilities_task",
     "_colours_task",
+    "_bin_colours",
+    "_spread",
+    "_keep",
+    "_density_pixels",
 )
 _DRIVERS = ("_statistics_tasks", "_responsibilities_tasks", "_colours_tasks")
 
@@ -678,6 +769,9 @@ def _build_here():
         _responsibilities_pass(X, log_weights, means, prec_chol)
         for hard in (False, True):
             _colours_pass(X, log_weights, means, prec_chol, _WARM_UP_RGB, hard)
+    counts, sums = bin_colours(np.array([0, 2, 2], dtype=np.intp), np.array([0xFF0072B2] * 3, dtype=np.uint32), 4,
+                               _warming=True)
+    density_pixels(counts.reshape(2, 2), sums.reshape(3, 2, 2), 0.6, 0.1, _warming=True)
 
 
 @atexit.register
@@ -878,3 +972,53 @@ def colours_pass(X, log_weights, means, prec_chol, rgb, hard=False):
     """
     _require()
     return _colours_pass(X, log_weights, means, prec_chol, rgb, hard)
+
+
+def bin_colours(flat, argb, size, *, _warming=False):
+    """Points binned into ``size`` pixels: (counts (size,), sums of red, green, blue (3, size)).
+
+    ``flat`` (m,) intp pixel index of every point, in 0..size-1; ``argb`` (m,) uint32 their
+    colours. The same numbers as numpy's bincount (counts, and weighted by each channel), in
+    one pass instead of four: the density image re-bins a million points at every colouring.
+    """
+    if not _warming:
+        _require()
+    flat = np.ascontiguousarray(flat, dtype=np.intp)
+    argb = np.ascontiguousarray(argb, dtype=np.uint32)
+    if flat.shape != argb.shape or flat.ndim != 1:
+        raise ValueError(f"flat {flat.shape} and argb {argb.shape} must be two arrays of one length")
+    if flat.size and (flat.min() < 0 or flat.max() >= size):
+        raise ValueError(f"pixel indices must lie in 0..{size - 1}")
+    acc = np.zeros((size, 4))
+    _bin_colours(flat, argb, acc)
+    return acc[:, 0].copy(), np.ascontiguousarray(acc[:, 1:].T)
+
+
+def leave_a_core() -> None:
+    """Run this thread's compiled passes on one thread fewer than the machine has cores (at
+    least one): the window's worker calls it, so EM never takes the core the GUI thread draws
+    on. numba's thread count is per calling thread; nothing happens before the kernel is built."""
+    if _numba is None or not _built.is_set():
+        return
+    wanted = max(1, min(_numba.config.NUMBA_NUM_THREADS, (os.cpu_count() or 1) - 1))
+    if _numba.get_num_threads() != wanted:
+        _numba.set_num_threads(wanted)
+
+
+def density_pixels(counts, sums, light_sparse, light_dense, *, _warming=False):
+    """The density image (h, w) opaque ARGB32 from its bins: ``counts`` (h, w) points per pixel
+    and ``sums`` (3, h, w) of their red, green and blue (:func:`bin_colours`). Each pixel counts
+    itself and its four neighbours; it shows their mean colour, lightened towards white by
+    ``light_sparse`` where one point falls and by ``light_dense`` at the view's densest pixel
+    (log scale). emviz.ui.pointdensity.density_image is the numpy reference.
+    """
+    if not _warming:
+        _require()
+    counts = np.ascontiguousarray(counts, dtype=np.float64)
+    sums = np.ascontiguousarray(sums, dtype=np.float64)
+    if counts.ndim != 2 or sums.shape != (3,) + counts.shape:
+        raise ValueError(f"counts (h, w) and sums (3, h, w) do not fit: {counts.shape}, {sums.shape}")
+    image = np.empty(counts.shape, dtype=np.uint32)
+    dense = math.log1p(float(counts.max())) if counts.size else 0.0
+    _density_pixels(counts, sums, dense, float(light_sparse), float(light_dense), image)
+    return image

@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 import numpy as np
 from PySide6.QtCore import Signal
 
+from emviz import kernel
 from emviz.gmm import EMStep
 from emviz.jobs import (  # noqa: F401 - the reasons are part of this module's interface
     FINISHED_BUDGET,
@@ -119,6 +120,7 @@ class EMWorker(JobWorker):
         super()._emit_result(result)
 
     def prepare(self, result):
+        kernel.leave_a_core()  # the GUI thread draws on the other (numba's setting is per thread)
         now = time.monotonic()
         due = self.interval >= FRAME_SECONDS or now - self._coloured_at >= MAX_SPEED_COLOUR_SECONDS
         if not due or self._halted():  # paused or stopped: the window no longer waits for it

@@ -426,3 +426,56 @@ def test_evaluator_colours_agree_on_the_kernel_and_numpy_passes(monkeypatch):
             assert len(np.unique(got["kernel"])) > 50
     with pytest.raises(ValueError, match=r"rgb must have shape \(4, 3\)"):
         evaluator.colours(mixture, rgb[:3])
+
+
+def test_bin_colours_is_numpys_bincount_exactly():
+    rng = np.random.default_rng(9)
+    size = 1000
+    flat = rng.integers(0, size, 50_000).astype(np.intp)
+    flat[:100] = 7  # one busy pixel
+    argb = (np.uint32(0xFF000000) | rng.integers(0, 1 << 24, flat.size).astype(np.uint32)).astype(np.uint32)
+    counts, sums = kernel.bin_colours(flat, argb, size)
+    np.testing.assert_array_equal(counts, np.bincount(flat, minlength=size))
+    for channel, shift in enumerate((16, 8, 0)):
+        weights = ((argb >> np.uint32(shift)) & np.uint32(0xFF)).astype(float)
+        np.testing.assert_array_equal(sums[channel], np.bincount(flat, weights, minlength=size))
+    empty_counts, empty_sums = kernel.bin_colours(np.empty(0, np.intp), np.empty(0, np.uint32), 5)
+    assert empty_counts.shape == (5,) and not empty_counts.any() and empty_sums.shape == (3, 5)
+    with pytest.raises(ValueError, match=r"0\.\.999"):
+        kernel.bin_colours(np.array([1000]), np.array([0xFF000000], dtype=np.uint32), size)
+    with pytest.raises(ValueError, match="one length"):
+        kernel.bin_colours(np.array([1, 2]), np.array([0xFF000000], dtype=np.uint32), size)
+
+
+def test_density_image_is_the_same_from_the_kernel_and_from_numpy(monkeypatch):
+    from emviz.ui import pointdensity
+
+    rng = np.random.default_rng(10)
+    w, h = 64, 48
+    flat = rng.integers(0, w * h // 2, 20_000).astype(np.intp)
+    argb = (np.uint32(0xFF000000) | rng.integers(0, 1 << 24, flat.size).astype(np.uint32)).astype(np.uint32)
+    image, counts = pointdensity.density_image(flat, argb, w, h)
+    monkeypatch.setattr(kernel, "ready", lambda: False)
+    image_numpy, counts_numpy = pointdensity.density_image(flat, argb, w, h)
+    np.testing.assert_array_equal(image, image_numpy)
+    np.testing.assert_array_equal(counts, counts_numpy)
+    assert len(np.unique(image)) > 100  # a real picture, not a blank one
+
+
+def test_leave_a_core_sets_the_calling_threads_count_only():
+    import threading
+
+    cores = os.cpu_count() or 1
+    wanted = max(1, min(numba.config.NUMBA_NUM_THREADS, cores - 1))
+    before = numba.get_num_threads()
+    seen = {}
+
+    def worker():
+        kernel.leave_a_core()
+        seen["worker"] = numba.get_num_threads()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen["worker"] == wanted
+    assert numba.get_num_threads() == before  # this thread keeps its own setting

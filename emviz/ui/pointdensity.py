@@ -21,6 +21,8 @@ import numpy as np
 from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QImage, QTransform
 
+from emviz import kernel
+
 from emviz.ui.points import PointItem
 
 DENSITY_THRESHOLD = 100_000  # more points than this are drawn as a density image (automatic mode)
@@ -31,7 +33,8 @@ IDLE_SECONDS = 2.0  # the binning thread ends after this long without work
 
 
 def pixel_bins(x, y, transform, x0, y0, w, h):
-    """The device pixel of every point: (indices of the points inside the w x h area, their flat pixel index).
+    """The device pixel of every point: (indices of the points inside the w x h area, their flat
+    pixel index), in pixel order.
 
     ``transform`` = (m11, m12, m21, m22, dx, dy) maps data to device pixels (Qt's QTransform
     terms); pixel (0, 0) of the area is device pixel (x0, y0). A point lies in the pixel
@@ -42,7 +45,10 @@ def pixel_bins(x, y, transform, x0, y0, w, h):
     py = np.floor(m12 * x + m22 * y + (dy - y0))
     inside = np.flatnonzero((px >= 0) & (px < w) & (py >= 0) & (py < h))
     flat = py[inside].astype(np.intp) * w + px[inside].astype(np.intp)
-    return inside, flat
+    # in pixel order: binning then adds into one pixel after another instead of jumping about
+    # a (h, w) array at random (made once per view; every recolouring of a run bins again)
+    order = np.argsort(flat)
+    return inside[order], flat[order]
 
 
 def _bincount(flat, weights, size):
@@ -69,13 +75,16 @@ def density_image(flat, argb, w, h):
     Returns (image, counts): counts is the number of points per pixel (before the spread).
     """
     size = w * h
-    counts = _bincount(flat, None, size)
     if not len(flat):
-        return np.zeros((h, w), dtype=np.uint32), counts.reshape(h, w)
-    sums = []
-    for shift in (16, 8, 0):
-        channel = ((argb >> np.uint32(shift)) & np.uint32(0xFF)).astype(np.float64)
-        sums.append(_spread(_bincount(flat, channel, size).reshape(h, w)))
+        return np.zeros((h, w), dtype=np.uint32), np.zeros((h, w))
+    if kernel.ready():  # compiled: ~75 ms of numpy at 1e6 points (four bincounts, then the pixels)
+        counts, channels = kernel.bin_colours(flat, argb, size)
+        counts = counts.reshape(h, w)
+        return kernel.density_pixels(counts, channels.reshape(3, h, w), LIGHT_SPARSE, LIGHT_DENSE), counts
+    counts = _bincount(flat, None, size)
+    channels = [_bincount(flat, ((argb >> np.uint32(shift)) & np.uint32(0xFF)).astype(np.float64), size)
+                for shift in (16, 8, 0)]
+    sums = [_spread(channel.reshape(h, w)) for channel in channels]
     spread = _spread(counts.reshape(h, w))
     covered = spread > 0
     dense = np.log1p(counts.max())
