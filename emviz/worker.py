@@ -39,6 +39,9 @@ FRAME_SECONDS = 1 / 60  # a screen's refresh: colouring more often than this is 
 # worker take the GIL back from the GUI thread, which then waits in its paint
 MAX_SPEED_COLOUR_SECONDS = 0.1
 SHOWN_WAIT_SECONDS = 1.0  # at lecture speed, the longest the worker waits for the window to draw
+# at max speed the worker waits between two iterations while the window draws a frame (its
+# Python holds the GIL the GUI thread needs: a frame took 2-3x longer beside it), but never longer
+FRAME_HOLD_SECONDS = 0.1
 
 # (step, hard) -> (n,) opaque ARGB32 colours of the points; called in the worker's thread
 PointColours = Callable[[EMStep, bool], np.ndarray]
@@ -94,6 +97,25 @@ class EMWorker(JobWorker):
         self.hard = hard  # set from the GUI thread when the user switches: a plain attribute read
         self._coloured_at = -float("inf")
         self._shown = threading.Event()  # the window drew the newest snapshot it was given
+        self._frame_free = threading.Event()  # cleared while the window draws a frame (max speed)
+        self._frame_free.set()
+
+    def hold_for_frame(self):
+        """The window starts drawing a frame: at max speed, start no iteration until
+        :meth:`frame_done` (or FRAME_HOLD_SECONDS). Called from the GUI thread."""
+        self._frame_free.clear()
+
+    def frame_done(self):
+        """The frame is painted: EM goes on. Called from the GUI thread."""
+        self._frame_free.set()
+
+    def request_pause(self):
+        super().request_pause()
+        self._frame_free.set()  # not held for a frame a moment longer
+
+    def request_stop(self):
+        super().request_stop()
+        self._frame_free.set()
 
     def shown(self):
         """The window drew the newest snapshot (called from the GUI thread)."""
@@ -109,6 +131,10 @@ class EMWorker(JobWorker):
         slows the run down instead of falling further and further behind it."""
         super()._wait_out(began)
         if self.interval < FRAME_SECONDS:
+            # max speed: the frame being drawn first (EM runs between frames and beside their
+            # compiled or GIL-free parts); a frame that never ends holds it once, not every time
+            if not self._frame_free.wait(FRAME_HOLD_SECONDS):
+                self._frame_free.set()
             return
         waited = time.monotonic()
         while not self._halted() and time.monotonic() - waited < SHOWN_WAIT_SECONDS:
@@ -164,6 +190,17 @@ class EMRunner(JobRunner):
         """The window drew the newest snapshot it got: at lecture speed the worker goes on."""
         if self._worker is not None:
             self._worker.shown()
+
+    def hold_for_frame(self):
+        """The window draws a frame now: at max speed EM waits for :meth:`frame_done` between
+        two iterations (at most FRAME_HOLD_SECONDS)."""
+        if self._worker is not None:
+            self._worker.hold_for_frame()
+
+    def frame_done(self):
+        """The frame is on the screen: EM goes on."""
+        if self._worker is not None:
+            self._worker.frame_done()
 
     def _make_worker(self, job, budget):
         return self.worker_class(job, budget, self._interval, self._token, self.point_colours, self._hard)

@@ -373,3 +373,22 @@ def test_nearest_centre_and_lloyd_reseeding():
     far_away = np.vstack([centers[:5], [[1e6, 1e6, 1e6]]])
     labels = gmm._lloyd(XT, far_away, gmm._nearest(XT, far_away))
     assert np.bincount(labels, minlength=6).min() > 0
+
+
+def test_one_blas_thread_is_one_inside_and_restored_after_the_last_leaves():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from emviz import gmm
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    with threadpool_limits(2, user_api="blas"):  # a machine with two BLAS threads
+        assert blas_threads() and all(t == 2 for t in blas_threads())
+        outer, inner = gmm._one_blas_thread(), gmm._one_blas_thread()
+        with outer:
+            assert all(t == 1 for t in blas_threads())
+            with inner:  # nested (the worker and the density thread overlap): still one
+                assert all(t == 1 for t in blas_threads())
+            assert all(t == 1 for t in blas_threads())  # the outer one is still inside
+        assert all(t == 2 for t in blas_threads())

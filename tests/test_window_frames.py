@@ -121,3 +121,66 @@ def test_the_worker_colours_the_points_not_the_gui_thread(qtbot, make_window):
     expected = palette.point_colors(responsibilities(session.last), hard=True)
     np.testing.assert_array_equal(window.canvas.points.colors(), expected)
     assert colouring_in_gui == []
+
+
+def test_at_max_speed_em_waits_while_a_frame_is_drawn(monkeypatch):
+    """EMWorker.hold_for_frame: no iteration starts until frame_done (or the hold's limit);
+    Pause ends a hold at once."""
+    from emviz import worker as worker_module
+    from emviz.worker import EMWorker
+
+    monkeypatch.setattr(worker_module, "FRAME_HOLD_SECONDS", 30.0)
+    started = []
+    gate = threading.Event()
+
+    def steps():
+        for i in range(10**6):
+            started.append(i)
+            if i == 0:
+                gate.set()
+            yield i
+
+    job = worker_module.Job(steps(), is_last=lambda _: False)
+    w = EMWorker(job, budget=10**6, interval=0.0, token=1)
+    w.hold_for_frame()  # the window is drawing a frame as the run starts
+    thread = threading.Thread(target=w.work)
+    thread.start()
+    try:
+        assert gate.wait(10)
+        threading.Event().wait(0.3)
+        assert started == [0]  # held after its first iteration, for the whole 0.3 s
+        w.frame_done()
+        deadline = threading.Event()
+        for _ in range(100):
+            if len(started) > 50:
+                break
+            deadline.wait(0.05)
+        assert len(started) > 50  # free again: on it goes
+        w.hold_for_frame()
+        threading.Event().wait(0.1)
+        held_at = len(started)
+        threading.Event().wait(0.2)
+        assert len(started) <= held_at + 1  # held again
+        w.request_pause()  # a pause does not wait for the frame
+        thread.join(10)
+        assert not thread.is_alive()
+    finally:
+        w.request_stop()
+        thread.join(10)
+
+
+def test_the_window_lets_em_go_on_after_every_frame_it_paints(qtbot, make_window, monkeypatch):
+    """At max speed the window holds EM while it draws and lets it go when the canvas has
+    painted: with a hold that would otherwise last 30 s, a run still makes many iterations."""
+    from emviz import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "FRAME_HOLD_SECONDS", 30.0)
+    window = make_window(generate(2000, 3, seed=4), Settings(k=3, tol=0.0, max_iter=10**6))
+    holds = []
+    hold = window.runner.hold_for_frame
+    window.runner.hold_for_frame = lambda: holds.append(window.session.history_length) or hold()
+    window.run_controls.speed.setValue(MAX_SPEED)
+    window.run_controls.run.click()
+    qtbot.waitUntil(lambda: len(holds) >= 5 and window.session.history_length >= 60, timeout=60_000)
+    window.run_controls.run.click()
+    assert not window.runner.running

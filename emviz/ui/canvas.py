@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPen
 
 from emviz.gmm import EMStep, Mixture
@@ -51,6 +51,8 @@ class MixtureCanvas(pg.PlotWidget):
     """Data, covariance ellipses (1, 2 and optionally 3 standard deviations), means and a legend."""
 
     LEVELS = (1.0, 2.0, 3.0)
+
+    painted = Signal()  # a paint of the canvas has finished
 
     def __init__(self, parent=None):
         super().__init__(parent, background=palette.BACKGROUND)
@@ -316,6 +318,10 @@ class MixtureCanvas(pg.PlotWidget):
         self._place_labels()
         self.mean_halos.setData(mixture.means[:, 0], mixture.means[:, 1])
         self.means.setData(mixture.means[:, 0], mixture.means[:, 1], brush=self._mean_brushes)
+
+    def paintEvent(self, event):
+        super().paintEvent(event)
+        self.painted.emit()
 
     def resizeEvent(self, event):
         super().resizeEvent(event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,10 @@ from emviz.ui.pointdensity import DENSITY_THRESHOLD
 from emviz.worker import FRAME_SECONDS, EMRunner, point_colours
 
 DRAW_INTERVAL_MS = 16  # redraw at most at screen rate, however fast snapshots arrive
+# at max speed a frame starts at most this often, and at least MIN_GAP_MS after the last
+# one's paint: EM runs in between (it waits while a frame is drawn, see EMRunner.hold_for_frame)
+FRAME_PERIOD_MS = 33
+MIN_GAP_MS = 8
 KEPT_COLOURS = 8  # the points' colours of this many newest snapshots are kept (4 MB each at 1e6 points)
 RUN_BUDGET = 10**9
 PREFERRED_SIZE = QSize(1500, 950)
@@ -235,6 +240,9 @@ class MainWindow(QMainWindow):
         self._draw_timer = QTimer(self)
         self._draw_timer.setSingleShot(True)
         self._draw_timer.setInterval(DRAW_INTERVAL_MS)
+        self._frame_began: float | None = None  # when the newest max-speed frame started
+        self._frame_ended = 0.0  # when the canvas last finished a paint
+        self._holding = False  # EM waits for the frame being drawn
 
     def _available_size(self) -> QSize:
         screen = self.screen() or QApplication.primaryScreen()
@@ -359,6 +367,7 @@ class MainWindow(QMainWindow):
         self.runner.failed.connect(self._on_failed)
         self.runner.running_changed.connect(self._on_running_changed)
         self._draw_timer.timeout.connect(self._draw_latest)
+        self.canvas.painted.connect(self._on_canvas_painted)
         self.keys = WindowKeys(
             self,
             {
@@ -518,7 +527,24 @@ class MainWindow(QMainWindow):
             for old in [i for i in self._coloured if i <= index - KEPT_COLOURS]:
                 del self._coloured[old]
         if not self._draw_timer.isActive():
-            self._draw_timer.start()
+            self._draw_timer.start(self._next_frame_in())
+
+    def _next_frame_in(self) -> int:
+        """Milliseconds until the next frame may start: screen rate at lecture speeds; at max
+        speed one frame per FRAME_PERIOD_MS, and never sooner than MIN_GAP_MS after the last
+        paint, so EM, which waits while a frame is drawn, always gets its turn."""
+        if self.run_controls.interval() >= FRAME_SECONDS or self._frame_began is None:
+            return DRAW_INTERVAL_MS
+        now = time.monotonic()
+        wait = max(FRAME_PERIOD_MS / 1000 - (now - self._frame_began), MIN_GAP_MS / 1000 - (now - self._frame_ended))
+        return max(0, int(round(1000 * wait)))
+
+    @Slot()
+    def _on_canvas_painted(self):
+        self._frame_ended = time.monotonic()
+        if self._holding:  # the frame is on the screen: EM goes on
+            self._holding = False
+            self.runner.frame_done()
 
     def _colours_for(self, index: int, history):
         """The worker's colours for snapshot ``index``; while a run goes on, the newest it made.
@@ -921,6 +947,11 @@ class MainWindow(QMainWindow):
                 self._draw_timer.start()
                 return
         else:
+            if (self.runner.running and not lecture and self.canvas.isVisible()
+                    and not self.isMinimized()):  # a frame the screen will show: EM waits for it
+                self.runner.hold_for_frame()
+                self._holding = True
+            self._frame_began = time.monotonic()
             self.draw_step(-1)
         self.runner.shown()
 
