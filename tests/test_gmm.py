@@ -392,3 +392,34 @@ def test_one_blas_thread_is_one_inside_and_restored_after_the_last_leaves():
                 assert all(t == 1 for t in blas_threads())
             assert all(t == 1 for t in blas_threads())  # the outer one is still inside
         assert all(t == 2 for t in blas_threads())
+
+
+def test_data_checked_once_only_when_they_cannot_change():
+    """The input checks are skipped for an array seen before only if nothing can change it."""
+    from emviz import gmm
+
+    frozen = np.random.default_rng(0).normal(size=(50, 2))
+    frozen.setflags(write=False)
+    gmm._check_data(frozen)
+    assert gmm._checked_before(frozen)
+
+    writable = np.random.default_rng(1).normal(size=(50, 2))
+    gmm._check_data(writable)
+    writable[3, 1] = np.nan  # changed after a check: found by the next one
+    with pytest.raises(ValueError, match="NaN"):
+        gmm._check_data(writable)
+
+    base = np.random.default_rng(2).normal(size=(50, 2))
+    view = base.view()
+    view.setflags(write=False)  # read-only, but its memory can still change through base
+    gmm._check_data(view)
+    assert not gmm._checked_before(view)
+    base[0, 0] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        gmm._check_data(view)
+    with pytest.raises(ValueError, match="column 'b'"):
+        huge = np.array([[0.0, 1e300], [1.0, -1e300]])
+        huge.setflags(write=False)
+        gmm.check_scale(huge, ("a", "b"))  # a refusal is never remembered as a pass
+    with pytest.raises(ValueError, match="column 'b'"):
+        gmm.check_scale(huge, ("a", "b"))
