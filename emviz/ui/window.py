@@ -533,10 +533,13 @@ class MainWindow(QMainWindow):
         """Milliseconds until the next frame may start: screen rate at lecture speeds; at max
         speed one frame per FRAME_PERIOD_MS, and never sooner than MIN_GAP_MS after the last
         paint, so EM, which waits while a frame is drawn, always gets its turn."""
-        if self.run_controls.interval() >= FRAME_SECONDS or self._frame_began is None:
+        if self._frame_began is None:
             return DRAW_INTERVAL_MS
         now = time.monotonic()
-        wait = max(FRAME_PERIOD_MS / 1000 - (now - self._frame_began), MIN_GAP_MS / 1000 - (now - self._frame_ended))
+        if self.run_controls.interval() >= FRAME_SECONDS:  # lecture: the worker waits for each frame
+            wait = DRAW_INTERVAL_MS / 1000 - (now - self._frame_began)
+        else:
+            wait = max(FRAME_PERIOD_MS / 1000 - (now - self._frame_began), MIN_GAP_MS / 1000 - (now - self._frame_ended))
         return max(0, int(round(1000 * wait)))
 
     @Slot()
@@ -942,9 +945,10 @@ class MainWindow(QMainWindow):
         newest = self.session.history_length - 1
         lecture = self.runner.running and self.run_controls.interval() >= FRAME_SECONDS
         if lecture and 0 <= self._drawn < newest:
+            self._frame_began = time.monotonic()
             self.draw_step(self._drawn + 1)
             if self._drawn < newest:  # EM got ahead of the screen: catch up a frame at a time
-                self._draw_timer.start()
+                self._draw_timer.start(DRAW_INTERVAL_MS)
                 return
         else:
             if (self.runner.running and not lecture and self.canvas.isVisible()
