@@ -41,7 +41,10 @@ Design
 Compilation never blocks the user: nothing here imports numba until
 :func:`warm_up_in_background` (or the first call of a kernel) does, in a daemon
 thread; :func:`ready` says whether the compiled kernels can be used now. With
-numba's on-disk cache (``cache=True``) the compilation happens once per install.
+numba's on-disk cache (``cache=True``) the compilation happens once per install: a
+child process compiles (or checks) the cache, then this process loads from it; once a
+build has recorded that the cache holds every kernel (:func:`_write_stamp`), later
+starts load at once, without the child.
 If numba is missing or fails, :func:`ready` stays False and :func:`failure` says
 why; gmm.py keeps its numpy path. ``EMVIZ_NUMBA=0`` in the environment turns the
 kernel off.
@@ -52,6 +55,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import json
 import math
 import os
 import subprocess
@@ -651,6 +655,109 @@ def _lock_path():
     return os.path.join(tempfile.gettempdir(), f"emviz-kernel-{os.getuid()}-{digest}.lock")
 
 
+def _stamp_path():
+    """Where a build that left the kernels in numba's cache says so (beside the lock file)."""
+    return _lock_path()[: -len(".lock")] + ".cached.json"
+
+
+def _cpu_identity():
+    """The processor numba compiles for, as far as the operating system tells it cheaply."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            wanted = ("model name", "flags", "features", "cpu model", "isa")
+            return sorted({line.strip() for line in f if line.split(":")[0].strip().lower() in wanted})
+    except OSError:
+        import platform
+
+        return [platform.processor()]
+
+
+def _cache_key():
+    """What numba's cached kernels depend on besides the cache files themselves: this source
+    (numba keys its index on the file's time stamp and size), numba's and Python's versions,
+    the processor and numba's settings. A JSON-able dict; raises if numba is not installed."""
+    from importlib.metadata import version
+    import platform
+
+    with open(__file__, "rb") as f:
+        source = hashlib.sha1(f.read()).hexdigest()
+    stat = os.stat(__file__)
+    return {
+        "source": [os.path.abspath(__file__), source, stat.st_mtime_ns, stat.st_size],
+        "numba": version("numba"),
+        "llvmlite": version("llvmlite"),
+        "python": [sys.executable, sys.version],
+        "machine": [platform.machine(), platform.node()],
+        "cpu": _cpu_identity(),
+        "settings": sorted([name, value] for name, value in os.environ.items() if name.startswith("NUMBA_")),
+    }
+
+
+def _cache_files(cache_path):
+    """numba's index and data files of this module's kernels in ``cache_path``: {path: [mtime_ns, size]}."""
+    found = {}
+    for name in os.listdir(cache_path):
+        if name.startswith("kernel.") and name.endswith((".nbi", ".nbc")):
+            path = os.path.join(cache_path, name)
+            stat = os.stat(path)
+            found[path] = [stat.st_mtime_ns, stat.st_size]
+    return found
+
+
+def _write_stamp():
+    """After a build: record that numba's cache now holds every kernel, for this key.
+
+    The next start that finds the same key and the same cache files, untouched, loads the
+    kernels here at once instead of starting a child to check the cache first (which
+    doubled a warm start's wait: a second interpreter importing numpy and numba and
+    loading every kernel, before this process did the same). Best effort: without a
+    stamp the next start simply takes the child's way.
+    """
+    try:
+        jitted = [globals()[name] for name in (*_REDUCTIONS, *_LEAVES, *_DRIVERS, "_reduce")]
+        paths = {f.stats.cache_path for f in jitted}
+        if len(paths) != 1:
+            return
+        files = _cache_files(paths.pop())
+        indexed = {os.path.basename(path).split("-")[0] for path in files if path.endswith(".nbi")}
+        # every kernel compiled or loaded here (those Python calls; the ones compiled into them
+        # too when they were compiled here) has its entry; else (a read-only cache, say) no stamp
+        used = {f"kernel.{f.__name__}" for f in jitted if f.signatures}
+        if not used or not used <= indexed:
+            return
+        stamp = {"key": _cache_key(), "files": files}
+        path = _stamp_path()
+        partial = f"{path}.{os.getpid()}"
+        with open(partial, "w", encoding="utf-8") as f:
+            json.dump(stamp, f)
+        os.replace(partial, path)
+    except Exception:  # noqa: BLE001 - the stamp only saves time
+        with contextlib.suppress(Exception):
+            os.unlink(partial)
+
+
+def _cache_known_good() -> bool:
+    """Whether a build recorded that numba's cache holds every kernel for this source, numba,
+    Python, processor and settings, and the cache files it saw are all still there, unchanged.
+
+    Then loading them here takes about a second and compiles nothing. When numba itself
+    rewrote an entry since (a kernel compiled again for some reason), a file changed and
+    the answer is False: the child checks the cache first, as on the first start.
+    """
+    try:
+        with open(_stamp_path(), encoding="utf-8") as f:
+            stamp = json.load(f)
+        if stamp["key"] != json.loads(json.dumps(_cache_key())) or not stamp["files"]:
+            return False
+        for path, (mtime_ns, size) in stamp["files"].items():
+            stat = os.stat(path)
+            if (stat.st_mtime_ns, stat.st_size) != (mtime_ns, size):
+                return False
+        return True
+    except Exception:  # noqa: BLE001 - no stamp, another version's, a file gone: take the safe way
+        return False
+
+
 def _cache_lock():
     """An open descriptor holding an exclusive flock on :func:`_lock_path`, or None where there
     is no flock (Windows) or no writable temporary directory. Waits while another process holds
@@ -719,11 +826,12 @@ def _build():
     try:
         if not _enabled():
             raise RuntimeError("turned off by EMVIZ_NUMBA=0")
-        if os.environ.get(_CHILD) != "1" and sys.executable:
+        if os.environ.get(_CHILD) != "1" and sys.executable and not _cache_known_good():
             _fill_cache_in_child()
         if _stopping.is_set():
             raise _Stopped
         _build_here()
+        _write_stamp()
     except _Stopped:
         _failure = "the program exited before the kernel was ready"
     except Exception as exc:  # noqa: BLE001 - any failure means: keep the numpy path
