@@ -34,27 +34,40 @@ def _say(*words):
 
 
 class StartupProbe(QObject):
-    """An application-wide event filter that waits for the main window's first paint."""
+    """An event filter that waits for the main window's first paint.
+
+    It watches the application only until the main window exists (the first event sent to
+    a QMainWindow: the window's construction sends it its first children), then that window
+    alone: an application-wide filter sees every event of the window's construction in
+    Python (some 7 500 before the first paint), which made the start it timed about 0.1 s
+    slower than a start without the probe. A window paints itself first in a paint pass.
+    """
 
     def __init__(self, app, mode: str):
         super().__init__(app)
         self.app = app
         self.mode = mode if mode in MODES else "paint"
+        self.window = None  # the main window, once it exists
         self._seen = False
         self._poll = None
         app.installEventFilter(self)
 
     def eventFilter(self, obj, event):
-        if (not self._seen and event.type() == QEvent.Type.Paint and obj.isWidgetType()
-                and isinstance(obj.window(), QMainWindow)):
+        if self.window is None:
+            if not isinstance(obj, QMainWindow):
+                return False
+            self.window = obj  # in its construction: maybe not yet the Python object it becomes
+            self.app.removeEventFilter(self)
+            obj.installEventFilter(self)  # from now on only the window's own events come here
+        if not self._seen and event.type() == QEvent.Type.Paint:
             self._seen = True
+            obj.removeEventFilter(self)
             # the rest of this paint pass (every widget of the window) runs first
             QTimer.singleShot(0, self._painted)
         return False
 
     def _painted(self):
         _say("first-paint", f"{time.time():.6f}")
-        self.app.removeEventFilter(self)
         if self.mode == "paint":
             self.app.quit()
             return
