@@ -257,3 +257,22 @@ def test_stacked_labels_stay_in_the_view_near_its_top(canvas):
         assert shown.contains(rect), (i, rect, shown)
         for other in rects[i + 1:]:
             assert not rect.intersects(other)
+
+
+def test_point_layers_keep_their_data_bounds():
+    """The view asks every point layer for its bounds at every frame: they are the points'
+    own extremes, kept from when the points were set (checked against numpy)."""
+    from emviz.ui.pointdensity import DensityImage
+    from emviz.ui.points import PointCloud
+
+    rng = np.random.default_rng(4)
+    xy = rng.normal(size=(5000, 2)) * [3.0, 0.5] + [10.0, -2.0]
+    for layer in (PointCloud(), DensityImage()):
+        assert layer.dataBounds(0) == (None, None)
+        layer.set_points(xy)
+        assert layer.dataBounds(0) == (xy[:, 0].min(), xy[:, 0].max())
+        assert layer.dataBounds(1) == (xy[:, 1].min(), xy[:, 1].max())
+        layer.set_points(xy[:10] * 2)
+        assert layer.dataBounds(1) == ((xy[:10, 1] * 2).min(), (xy[:10, 1] * 2).max())
+        layer.set_points(np.empty((0, 2)))
+        assert layer.dataBounds(0) == (None, None)

@@ -184,3 +184,36 @@ def test_the_window_lets_em_go_on_after_every_frame_it_paints(qtbot, make_window
     qtbot.waitUntil(lambda: len(holds) >= 5 and window.session.history_length >= 60, timeout=60_000)
     window.run_controls.run.click()
     assert not window.runner.running
+
+
+def test_during_a_run_the_curve_stays_in_view_and_its_axes_move_seldom(qtbot, make_window):
+    """Live frames keep the log-likelihood curve inside the plot at every frame while its
+    range moves only now and then (each move re-lays out the axes); at rest it fits exactly."""
+    from emviz.ui.likelihood import y_range
+
+    window = make_window(generate(3000, 4, seed=8), Settings(k=4, tol=0.0, max_iter=1500))
+    plot = window.likelihood
+    vb = plot.getPlotItem().getViewBox()
+    ranges, outside = [], []
+    draw_step = window.draw_step
+
+    def checking(index=-1, **kwargs):
+        draw_step(index, **kwargs)
+        x, y = plot.curve.getData()
+        (x0, x1), (y0, y1) = vb.viewRange()
+        if len(x) and not (np.all((x0 <= x) & (x <= x1)) and np.all((y0 <= y) & (y <= y1))):
+            outside.append(len(x))
+        if window.runner.running:
+            ranges.append(((x0, x1), (y0, y1)))
+
+    window.draw_step = checking
+    window.run_controls.speed.setValue(MAX_SPEED)
+    window.run_controls.run.click()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=120_000)
+    assert not outside
+    assert len(ranges) >= 20
+    moves = sum(1 for a, b in zip(ranges, ranges[1:]) if a != b)
+    assert moves < len(ranges) / 4  # seldom, not at every frame
+    x, y = plot.curve.getData()  # at rest: fitted to the whole curve again
+    low, high = y_range(y)
+    np.testing.assert_allclose(vb.viewRange()[1], [low, high], rtol=1e-9)

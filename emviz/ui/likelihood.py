@@ -27,6 +27,10 @@ def zoom_window(n: int) -> int:
     return max(10, math.ceil(n / 2))
 
 
+LIVE_ROOM = 1.25  # while a fit runs, a range that must grow grows by a quarter more than needed
+LIVE_FILL = 0.7  # and it is fitted again once the curve fills less than this much of it
+
+
 def y_range(values: np.ndarray, *, zoom_end: bool = False) -> tuple[float, float]:
     """The y range to show: every finite value, or with ``zoom_end`` the newest ``zoom_window``.
 
@@ -57,6 +61,7 @@ class LikelihoodPlot(pg.PlotWidget):
             "Z zooms on the later iterations"
         )
         self.zoom_end = False
+        self._shown = None  # (right edge, (low, high)) last set on the view
         self._iterations = np.empty(0)
         self._values = np.empty(0)
         self.scene().sigMouseClicked.connect(self._on_click)
@@ -156,8 +161,13 @@ class LikelihoodPlot(pg.PlotWidget):
             return
         self.iteration_clicked.emit(int(round(view.mapSceneToView(event.scenePos()).x())))
 
-    def set_history(self, iterations: np.ndarray, values: np.ndarray, current: int = -1):
-        """Draw the curve and mark point ``current`` (the last by default)."""
+    def set_history(self, iterations: np.ndarray, values: np.ndarray, current: int = -1, *, live: bool = False):
+        """Draw the curve and mark point ``current`` (the last by default).
+
+        ``live``: a frame of a running fit. The ranges then move only when the curve leaves
+        them or fills much less of them, with room to grow, instead of at every frame (each
+        move re-lays out both axes' ticks and labels: a millisecond or more of every frame).
+        """
         self._iterations = np.asarray(iterations, dtype=float)
         self._values = np.asarray(values, dtype=float)
         # dots mark single iterations while they can be told apart; a long run is a line
@@ -166,16 +176,31 @@ class LikelihoodPlot(pg.PlotWidget):
         if len(iterations):
             self.current_line.setValue(float(self._iterations[current]))
             self.current.setData([self._iterations[current]], [self._values[current]])
-        self._update_view()
+        self._update_view(live)
 
-    def _update_view(self):
+    def _update_view(self, live: bool = False):
         iterations, values = self._iterations, self._values
         vb = self.getPlotItem().getViewBox()
         # at least ten iterations wide, so the ticks fall on whole iterations
         right = max(10, float(iterations[-1]) if len(iterations) else 10)
-        vb.setXRange(0, right, padding=0.04)
         low, high = y_range(values, zoom_end=self.zoom_end)
-        vb.setYRange(low, high, padding=0)
+        shown = self._shown
+        if live and shown is not None:
+            shown_right, (shown_low, shown_high) = shown
+            if not right <= shown_right:
+                right = right * LIVE_ROOM
+            else:
+                right = shown_right
+            span = high - low
+            if low >= shown_low and high <= shown_high and span >= LIVE_FILL * (shown_high - shown_low):
+                low, high = shown_low, shown_high
+            else:
+                high += (LIVE_ROOM - 1) * span  # the log-likelihood rises: room above
+        if not live or shown is None or shown[0] != right:
+            vb.setXRange(0, right, padding=0.04)
+        if not live or shown is None or shown[1] != (low, high):
+            vb.setYRange(low, high, padding=0)
+        self._shown = (right, (low, high))
         below = np.isfinite(values) & (values < low)
         if not below.any():
             self.clipped.setData([], [])

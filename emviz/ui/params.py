@@ -44,6 +44,16 @@ def parameter_texts(mixture: Mixture) -> list[list[str]]:
     return rows
 
 
+def _set(cell: QTableWidgetItem, text: str, foreground: QBrush | None, tip: str) -> None:
+    """Change what differs only: every change makes the table lay out and repaint."""
+    if cell.text() != text:
+        cell.setText(text)
+    if foreground is not None and cell.foreground().color() != foreground.color():
+        cell.setForeground(foreground)
+    if cell.toolTip() != tip:
+        cell.setToolTip(tip)
+
+
 class ParameterTable(QTableWidget):
     def __init__(self, parent=None):
         super().__init__(0, len(HEADERS), parent)
@@ -95,15 +105,16 @@ class ParameterTable(QTableWidget):
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                     self.setItem(i, j, cell)
         grey, ink = QBrush(QColor("#8A8A8A")), QBrush(palette.INK)
-        for i, row in enumerate(parameter_texts(mixture)):
-            down = i in collapsed
-            self.item(i, 0).setText(f" {i + 1} ✕ " if down else f" {i + 1} ")
-            self.item(i, 0).setToolTip(self.COLLAPSED_TIP if down else "")
-            for j, text in enumerate(row, start=1):
-                cell = self.item(i, j)
-                cell.setText(_minus(text))
-                cell.setForeground(grey if down else ink)
-                cell.setToolTip(self.COLLAPSED_TIP if down else "")
+        self.setUpdatesEnabled(False)  # one repaint for the whole table, not one per cell
+        try:
+            for i, row in enumerate(parameter_texts(mixture)):
+                down = i in collapsed
+                _set(self.item(i, 0), f" {i + 1} ✕ " if down else f" {i + 1} ", None,
+                     self.COLLAPSED_TIP if down else "")
+                for j, text in enumerate(row, start=1):
+                    _set(self.item(i, j), _minus(text), grey if down else ink, self.COLLAPSED_TIP if down else "")
+        finally:
+            self.setUpdatesEnabled(True)
 
     def text(self, row: int, column: int) -> str:
         return self.item(row, column).text()

@@ -909,7 +909,8 @@ class MainWindow(QMainWindow):
                               colors=self._colours_for(index, history))
         iterations, values = self.session.curve()
         end = index + 1 if replay else len(iterations)
-        self.likelihood.set_history(iterations[:end], values[:end], current=index)
+        self.likelihood.set_history(iterations[:end], values[:end], current=index,
+                                    live=self.runner.running and not replay)
         self.params.set_mixture(step.mixture, _collapsed(step))
         self.run_controls.show_history(index, len(history) - 1)
         self._show_status(step, replay=replay)
