@@ -32,6 +32,7 @@ def test_paint_mode_prints_the_first_paint_and_quits():
     said = _said(proc.stdout)
     assert [words[1] for words in said] == ["first-paint"]
     assert began < float(said[0][2]) < ended
+    assert 0 < float(said[0][3]) < 600  # the process's CPU seconds by then: a number, said with the time
 
 
 def test_kernel_mode_also_says_when_the_kernel_is_settled(tmp_path):

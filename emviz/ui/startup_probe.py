@@ -4,7 +4,9 @@ Off unless the variable is set; ``emviz`` (the window command) then installs thi
 
 ``EMVIZ_STARTUP_PROBE=paint``
     once the main window has painted for the first time, print
-    ``emviz-startup first-paint <time.time()>`` on stdout and quit (exit status 0);
+    ``emviz-startup first-paint <time.time()> <CPU seconds>`` on stdout and quit (exit
+    status 0); the CPU seconds are this process's until then (``time.process_time()``, all
+    its threads), which a busy machine's waiting for a core does not count;
 ``EMVIZ_STARTUP_PROBE=kernel``
     the same line, then wait until the compiled kernel is ready (``emviz.kernel.ready()``)
     or has failed, print ``emviz-startup kernel-ready <time.time()>`` (or
@@ -67,7 +69,7 @@ class StartupProbe(QObject):
         return False
 
     def _painted(self):
-        _say("first-paint", f"{time.time():.6f}")
+        _say("first-paint", f"{time.time():.6f}", f"{time.process_time():.3f}")
         if self.mode == "paint":
             self.app.quit()
             return
