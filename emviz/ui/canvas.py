@@ -298,6 +298,7 @@ class MixtureCanvas(pg.PlotWidget):
         else:
             layer.set_colouring(colouring(responsibilities, hard=self.hard_labels))
         self.density.set_mixture(mixture)
+        relabelled = False
         for i in range(mixture.k):
             mean, cov = mixture.means[i], mixture.covariances[i]
             for level, curve, halo in zip(self.LEVELS, self._ellipses[i], self._halos[i]):
@@ -313,7 +314,9 @@ class MixtureCanvas(pg.PlotWidget):
             label = self.legend.items[i][1]
             if label.text != text:  # setText re-lays out HTML: skip it when nothing changed
                 label.setText(text)
-        self._layout_legend()
+                relabelled = True
+        if relabelled or self._legend_layout is None:  # else nothing in the legend moved
+            self._layout_legend()
         self._label_means = mixture.means
         self._place_labels()
         self.mean_halos.setData(mixture.means[:, 0], mixture.means[:, 1])
