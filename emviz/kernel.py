@@ -343,29 +343,36 @@ def _statistics_block(xt, n, lp, inv, centers, acc, dx, w):
 # --------------------------------------------------------------------------- parallel drivers
 
 
+def _block_scratch(d, k):
+    """A task's scratch arrays for :func:`_e_step_block`: xt (d, BLOCK), lp (k, BLOCK), m, s,
+    point_ll, t, shifted (BLOCK,), and the int64 views s_bits, t_bits, bits of s, t, shifted."""
+    s = np.empty(BLOCK)
+    t = np.empty(BLOCK)
+    shifted = np.empty(BLOCK)
+    return (np.empty((d, BLOCK)), np.empty((k, BLOCK)), np.empty(BLOCK), s, s.view(np.int64),
+            np.empty(BLOCK), t, t.view(np.int64), shifted, shifted.view(np.int64))
+
+
+def _e_step_block(X, start, nb, means, prec_chol, const, xt, lp, m, s, s_bits, point_ll, t, t_bits, shifted, bits):
+    """The E-step of points start .. start + nb: xt their coordinates (d, nb); lp (k, nb) becomes
+    exp(log p - max), s 1 / the sum of that over the components, point_ll each point's log-sum-exp."""
+    _transpose_block(X, start, nb, xt)
+    _log_prob_block(xt, nb, means, prec_chol, const, lp, m, s)
+    _normalize_block(lp, nb, lp.shape[0], m, s, s_bits, point_ll, t, t_bits, shifted, bits)
+
+
 def _statistics_task(task, X, means, prec_chol, centers, const, part_ll, part):
     """One task's points: part_ll[task] = their log-likelihood sum, part[task] their statistics."""
     n, d = X.shape
     k = means.shape[0]
-    xt = np.empty((d, BLOCK))
-    lp = np.empty((k, BLOCK))
-    m = np.empty(BLOCK)
-    s = np.empty(BLOCK)
-    s_bits = s.view(np.int64)
-    point_ll = np.empty(BLOCK)
-    t = np.empty(BLOCK)
-    t_bits = t.view(np.int64)
-    shifted = np.empty(BLOCK)
-    bits = shifted.view(np.int64)
+    xt, lp, m, s, s_bits, point_ll, t, t_bits, shifted, bits = _block_scratch(d, k)
     dx = np.empty((d, BLOCK))
     acc = part[task]
     ll = 0.0
     stop = min(n, (task + 1) * TASK)
     for start in range(task * TASK, stop, BLOCK):
         nb = min(BLOCK, stop - start)
-        _transpose_block(X, start, nb, xt)
-        _log_prob_block(xt, nb, means, prec_chol, const, lp, m, s)
-        _normalize_block(lp, nb, k, m, s, s_bits, point_ll, t, t_bits, shifted, bits)
+        _e_step_block(X, start, nb, means, prec_chol, const, xt, lp, m, s, s_bits, point_ll, t, t_bits, shifted, bits)
         ll += _sum(point_ll, nb)
         _statistics_block(xt, nb, lp, s, centers, acc, dx, t)
     part_ll[task] = ll
@@ -375,23 +382,12 @@ def _responsibilities_task(task, X, means, prec_chol, const, part_ll, resp):
     """One task's points: part_ll[task] = their log-likelihood sum; their rows of resp."""
     n, d = X.shape
     k = means.shape[0]
-    xt = np.empty((d, BLOCK))
-    lp = np.empty((k, BLOCK))
-    m = np.empty(BLOCK)
-    s = np.empty(BLOCK)
-    s_bits = s.view(np.int64)
-    point_ll = np.empty(BLOCK)
-    t = np.empty(BLOCK)
-    t_bits = t.view(np.int64)
-    shifted = np.empty(BLOCK)
-    bits = shifted.view(np.int64)
+    xt, lp, m, s, s_bits, point_ll, t, t_bits, shifted, bits = _block_scratch(d, k)
     ll = 0.0
     stop = min(n, (task + 1) * TASK)
     for start in range(task * TASK, stop, BLOCK):
         nb = min(BLOCK, stop - start)
-        _transpose_block(X, start, nb, xt)
-        _log_prob_block(xt, nb, means, prec_chol, const, lp, m, s)
-        _normalize_block(lp, nb, k, m, s, s_bits, point_ll, t, t_bits, shifted, bits)
+        _e_step_block(X, start, nb, means, prec_chol, const, xt, lp, m, s, s_bits, point_ll, t, t_bits, shifted, bits)
         ll += _sum(point_ll, nb)
         for i in range(nb):
             inv = s[i]
@@ -404,16 +400,7 @@ def _colours_task(task, X, means, prec_chol, const, rgb, hard, out):
     """One task's points: out[i] = the opaque ARGB32 colour of point i (gmm.mix_colours)."""
     n, d = X.shape
     k = means.shape[0]
-    xt = np.empty((d, BLOCK))
-    lp = np.empty((k, BLOCK))
-    m = np.empty(BLOCK)
-    s = np.empty(BLOCK)
-    s_bits = s.view(np.int64)
-    point_ll = np.empty(BLOCK)
-    t = np.empty(BLOCK)
-    t_bits = t.view(np.int64)
-    shifted = np.empty(BLOCK)
-    bits = shifted.view(np.int64)
+    xt, lp, m, s, s_bits, point_ll, t, t_bits, shifted, bits = _block_scratch(d, k)
     best = np.empty(BLOCK)
     label = np.empty(BLOCK, dtype=np.int64)
     pixel = np.empty(BLOCK, dtype=np.int64)
@@ -423,9 +410,7 @@ def _colours_task(task, X, means, prec_chol, const, rgb, hard, out):
     stop = min(n, (task + 1) * TASK)
     for start in range(task * TASK, stop, BLOCK):
         nb = min(BLOCK, stop - start)
-        _transpose_block(X, start, nb, xt)
-        _log_prob_block(xt, nb, means, prec_chol, const, lp, m, s)
-        _normalize_block(lp, nb, k, m, s, s_bits, point_ll, t, t_bits, shifted, bits)
+        _e_step_block(X, start, nb, means, prec_chol, const, xt, lp, m, s, s_bits, point_ll, t, t_bits, shifted, bits)
         for c in range(k):  # the responsibilities, as responsibilities_pass writes them
             row = lp[c]
             for i in range(nb):
@@ -615,6 +600,8 @@ _LEAVES = (
     "_normalize_block",
     "_transpose_block",
     "_statistics_block",
+    "_block_scratch",
+    "_e_step_block",
     "_statistics_task",
     "_responsibilities_task",
     "_colours_task",
