@@ -4,9 +4,8 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog
 
 from emviz.data import generate
 from emviz.gmm import EMStep
@@ -14,46 +13,9 @@ from emviz.session import Session, Settings
 from emviz.ui import palette
 from emviz.ui.controls import SPEEDS
 from emviz.ui.render import image_rgb
-from emviz.ui.window import MainWindow
 from emviz.worker import EMWorker
 
 MAX_SPEED = SPEEDS.index(0)
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    """Every message box the window shows, instead of a modal dialog."""
-    shown = []
-
-    def warning(parent, title, message, *args, **kwargs):
-        shown.append(message)
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", warning)
-    return shown
-
-
-@pytest.fixture
-def make_window(qtbot, errors):
-    windows = []
-
-    def make(*args, **kwargs):
-        window = MainWindow(*args, **kwargs)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:  # whatever a test did, no worker outlives it
-        window.runner.stop()
-        assert window.runner._thread is None
-
-
-@pytest.fixture
-def window(make_window):
-    return make_window()
 
 
 def ellipse_xy(window, component=0, level=0):

@@ -4,34 +4,14 @@ and at lecture speeds every iteration is drawn."""
 import threading
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 
 from emviz.data import generate
 from emviz.session import Settings
 from emviz.ui import palette
 from emviz.ui.controls import SPEEDS
-from emviz.ui.window import MainWindow
 
 MAX_SPEED = SPEEDS.index(0)
-
-
-@pytest.fixture
-def make_window(qtbot):
-    windows = []
-
-    def make(*args, **kwargs):
-        window = MainWindow(*args, **kwargs)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:  # whatever a test did, no worker outlives it
-        window.runner.stop()
-        assert window.runner._thread is None and not window.runner._finishing
 
 
 def _drawn_indices(window):

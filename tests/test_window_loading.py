@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from emviz.session import Settings
 from emviz.ui import loading
-from emviz.ui.window import MainWindow
 
 N_BIG = 60_000
 
@@ -29,30 +28,6 @@ def big(tmp_path_factory):
     np.savetxt(path, X, delimiter=",", header="u,v", comments="", fmt="%.17g")
     assert path.stat().st_size > loading.BACKGROUND_BYTES
     return path, X
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    shown = []
-
-    def warning(parent, title, message, *args, **kwargs):
-        shown.append(message)
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", warning)
-    return shown
-
-
-@pytest.fixture
-def window(qtbot, errors):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    yield window
-    window.loader.cancel()
-    window.runner.stop()
-    assert window.loader._runner._thread is None and not window.loader._runner._finishing
 
 
 class Held:

@@ -1,57 +1,28 @@
 """The window as a user meets it: the whole curve, keys, typed values, the wheel, the table,
 the window's size on small screens, and presentation mode. Real widgets, real key events."""
 
+import functools
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QSize, Qt
 from PySide6.QtGui import QColor, QWheelEvent
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMessageBox
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication
 
 from emviz.data import Dataset, generate
 from emviz.session import Settings
 from emviz.ui import palette
 from emviz.ui.controls import SPEEDS
 from emviz.ui.likelihood import zoom_window
-from emviz.ui.window import PRESENTATION_SCALE, MainWindow, initial_size
+from emviz.ui.window import PRESENTATION_SCALE, initial_size
 
 MAX_SPEED = SPEEDS.index(0)
 
 
 @pytest.fixture
-def errors(monkeypatch):
-    shown = []
-
-    def warning(parent, title, message, *args, **kwargs):
-        shown.append(message)
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", warning)
-    return shown
-
-
-@pytest.fixture
-def make_window(qtbot, errors):
-    windows = []
-
-    def make(*args, size=(1500, 950), **kwargs):
-        window = MainWindow(*args, **kwargs)
-        qtbot.addWidget(window)
-        window.resize(*size)
-        window.show()
-        qtbot.waitExposed(window)
-        window.activateWindow()
-        qtbot.waitUntil(window.isActiveWindow)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.runner.stop()
-
-
-@pytest.fixture
-def window(make_window):
-    return make_window()
+def make_window(make_window):
+    """This module's windows take key presses: they have the focus, at 1500x950 unless told otherwise."""
+    return functools.partial(make_window, size=(1500, 950), activate=True)
 
 
 def run_to_the_end(qtbot, window):
