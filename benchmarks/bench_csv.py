@@ -11,7 +11,7 @@ in pieces, validation; what the window runs in its loading thread) and of
 ``pandas.read_csv(path)`` with its defaults, in wall-clock and CPU seconds (all threads),
 their ratio, and the extra peak resident memory of each. Every measurement runs in a fresh
 process that imports, warms up on a small file, resets the resident high-water mark
-(Linux: /proc/self/clear_refs) and reads ru_maxrss after the loads.
+and reads it again after the loads (peak_memory.py).
 
 Run by hand:  python benchmarks/bench_csv.py            (about a minute on 2 cores)
               python benchmarks/bench_csv.py --quick    (1e5 rows only)
@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -31,33 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
+from peak_memory import peak_bytes, reset_peak  # benchmarks/peak_memory.py, beside this script
+
 SIZES = (100_000, 1_000_000)
 REPEATS = 3
 
 
 # --------------------------------------------------------------------------- in the child process
-
-
-def _rss_reset():
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _maxrss_bytes():
-    """The resident high-water mark: VmHWM on Linux (what clear_refs resets), else ru_maxrss."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss if sys.platform == "darwin" else rss * 1024
 
 
 def measure(reader, path, warm):
@@ -70,10 +49,10 @@ def measure(reader, path, warm):
     warnings.simplefilter("ignore")  # pandas' mixed-types warning on the bad rows
     load = {"emviz": lambda p: load_csv(p).points, "pandas": lambda p: pd.read_csv(p)}[reader]
     load(warm)
-    baseline = _maxrss_bytes()
-    reset = _rss_reset()
+    baseline = peak_bytes()
+    reset = reset_peak()
     if reset:
-        baseline = _maxrss_bytes()
+        baseline = peak_bytes()
     wall, cpu = [], []
     for _ in range(REPEATS):
         w, c = time.perf_counter(), time.process_time()
@@ -81,7 +60,7 @@ def measure(reader, path, warm):
         wall.append(time.perf_counter() - w)
         cpu.append(time.process_time() - c)
         del result
-    return {"wall": min(wall), "cpu": min(cpu), "extra_rss": _maxrss_bytes() - baseline, "rss_reset": reset}
+    return {"wall": min(wall), "cpu": min(cpu), "extra_rss": peak_bytes() - baseline, "rss_reset": reset}
 
 
 # --------------------------------------------------------------------------- in the parent

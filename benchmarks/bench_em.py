@@ -8,8 +8,8 @@ For n in 1e3 .. 1e7 and k in {3, 10} (d = 2, full covariances), one run prints:
   between a short and a long run, so set-up is not counted; best of a few repeats.
 * the extra peak resident memory of each: every measurement runs in a fresh
   process, which imports, loads the data, warms up, then resets the resident
-  high-water mark (Linux: /proc/self/clear_refs) and reads ru_maxrss after the
-  runs. RSS sees what the compiled code allocates, which tracemalloc does not.
+  high-water mark and reads it again after the runs (peak_memory.py). RSS
+  sees what the compiled code allocates, which tracemalloc does not.
 * the exponential floor: n*k exponentials with np.exp (1e6 at a time, one
   thread), with libm's exp in a numba prange loop, and with the kernel's own
   vectorised exp in a prange loop (all threads) - the kernel's time over the
@@ -26,7 +26,6 @@ import argparse
 import gc
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -36,27 +35,14 @@ from pathlib import Path
 
 import numpy as np
 
+from peak_memory import peak_bytes, reset_peak  # benchmarks/peak_memory.py, beside this script
+
 SIZES = (1_000, 10_000, 100_000, 1_000_000, 10_000_000)
 KS = (3, 10)
 SKLEARN_LIMIT_S = 60.0  # per iteration: beyond this scikit-learn is not run
 
 
 # --------------------------------------------------------------------------- in the child process
-
-
-def _rss_reset():
-    """Reset the resident high-water mark; False where the kernel cannot."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _maxrss_bytes():
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss if sys.platform == "darwin" else rss * 1024
 
 
 def _iterations(n, engine):
@@ -212,8 +198,8 @@ def measure(engine, data_file, k):
             return
     run(X[: min(n, 2000)], start, 2)  # imports, lazy initialisation, compiled code
     gc.collect()
-    exact = _rss_reset()
-    baseline = _maxrss_bytes()
+    exact = reset_peak()
+    baseline = peak_bytes()
     short, long, repeats = _iterations(n, engine)
     wall_short, cpu_short = _best(lambda: run(X, start, short), repeats, cpu=True)
     wall_long, cpu_long = _best(lambda: run(X, start, long), repeats, cpu=True)
@@ -222,7 +208,7 @@ def measure(engine, data_file, k):
             {
                 "per_iteration": (wall_long - wall_short) / (long - short),
                 "cpu_per_iteration": (cpu_long - cpu_short) / (long - short),
-                "extra_rss": _maxrss_bytes() - baseline,
+                "extra_rss": peak_bytes() - baseline,
                 "rss_exact": exact,
             }
         )
