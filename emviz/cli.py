@@ -265,9 +265,10 @@ def _apply_max_csv(args) -> None:
     os.environ[MAX_CSV_ENV] = repr(float(args.max_csv_mb))
 
 
-def fit_warnings(dataset: Dataset, settings: Settings, result: gmm.FitResult) -> list[str]:
-    """What the fit should not leave unsaid beyond collapsed components: the regularisation setting the answer."""
-    said = settings.regularisation_warning(result.history[-1], dataset.points)
+def fit_warnings(dataset: Dataset, settings: Settings, step: gmm.EMStep) -> list[str]:
+    """What a fit ending at ``step`` should not leave unsaid beyond collapsed components: the
+    regularisation setting the answer. ``emviz fit`` and ``emviz render`` print these on stderr."""
+    said = settings.regularisation_warning(step, dataset.points)
     return [f"{dataset.source}: {said}"] if said else []
 
 
@@ -298,7 +299,7 @@ def fit_report(dataset: Dataset, settings: Settings, result: gmm.FitResult) -> d
         "bic": result.bic,
         "aic": result.aic,
         "collapsed": list(_collapsed(result)),
-        "warnings": fit_warnings(dataset, settings, result),
+        "warnings": fit_warnings(dataset, settings, result.history[-1]),
         "log_likelihood_history": [step.log_likelihood for step in result.history],
     }
 
@@ -401,7 +402,7 @@ def run_fit(argv) -> int:
     dataset = _dataset(args)
     with naming(dataset):
         result = settings.fit(dataset)
-    _warn(fit_warnings(dataset, settings, result))
+    _warn(fit_warnings(dataset, settings, result.history[-1]))
     out = io.StringIO()
     if args.json:
         json.dump(fit_report(dataset, settings, result), out)
@@ -441,6 +442,10 @@ def run_render(argv) -> int:
     _use_offscreen_qt()
     from emviz.ui.render import render
 
+    def warn(session):
+        if session.finished:  # as the picture's status line: a run drawn before its end has no answer yet
+            _warn(fit_warnings(session.dataset, session.settings, session.last))
+
     with naming(dataset):
         frames = render(
             dataset,
@@ -455,6 +460,7 @@ def run_render(argv) -> int:
             show_truth=args.show_truth,
             density=args.density,
             iteration=args.iteration,
+            on_drawn=warn,
         )
     _emit(f"wrote {args.output} ({frames} frame{'s' if frames != 1 else ''})\n")
     return 0

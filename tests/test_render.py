@@ -31,6 +31,16 @@ def test_render_png_is_the_window_at_the_end_of_the_fit(qapp, capsys, tmp_path):
         assert (np.abs(rgb - color).sum(axis=1) < 30).sum() > 1000
 
 
+def test_render_says_on_stderr_what_fit_says_when_reg_covar_sets_the_answer(qapp, capsys, tmp_path):
+    code, _, said = run(capsys, "fit", "article", "--reg-covar", "1e3")
+    assert code == 0 and said.startswith("emviz: warning: preset 'article': reg_covar 1e+03 is 99.8% of a fitted")
+    assert said.count("\n") == 1
+    for name in ("fit.png", "run.gif"):
+        out = tmp_path / name
+        code, stdout, err = run(capsys, "render", "article", "--reg-covar", "1e3", "--size", "800x600", "-o", str(out))
+        assert (code, err) == (0, said) and stdout.startswith(f"wrote {out} (")
+
+
 def test_render_gif_has_a_frame_per_iteration_capped(qapp, capsys, tmp_path):
     out = tmp_path / "run.gif"
     code, stdout, _ = run(capsys, "render", "article", "--init", "random", "--seed", "1", "--tol", "1e-7",

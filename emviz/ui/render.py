@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from emviz.data import CsvTable, DataError, Dataset
-from emviz.session import Settings
+from emviz.session import Session, Settings
 from emviz.ui.window import MainWindow, make_app
 
 FORMATS = (".png", ".gif")
@@ -94,13 +95,16 @@ def render(
     show_truth: bool = False,
     density: bool = False,
     iteration: int | None = None,
+    on_drawn: Callable[[Session], None] | None = None,
 ) -> int:
     """Fit and draw as the window does; return the number of frames written.
 
     A .png is the whole window at the end of the run (or at ``iteration``, as the
     window's History slider shows it); a .gif is the plots (data, ellipses,
     log-likelihood) at every iteration, at most ``max_frames`` of them. The flags
-    are the window's display toggles.
+    are the window's display toggles. ``on_drawn(session)`` is called with the window's
+    session once the fit is drawn, before the file is written (``emviz render`` says on
+    stderr what the status line says).
     """
     output = Path(output)
     suffix = output.suffix.lower()
@@ -116,6 +120,8 @@ def render(
         raise DataError("--iteration takes a number >= 0 and draws one .png")
     display = dict(hard_labels=hard_labels, three_sigma=three_sigma, show_truth=show_truth, density=density)
     with drawn_window(dataset, settings, table=table, size=size, iteration=iteration, **display) as window:
+        if on_drawn is not None:
+            on_drawn(window.session)
         if suffix == ".png":
             if not window.grab().save(str(output)):
                 raise DataError(f"{output}: cannot be written")
