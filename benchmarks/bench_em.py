@@ -18,6 +18,7 @@ For n in 1e3 .. 1e7 and k in {3, 10} (d = 2, full covariances), one run prints:
 Run by hand:  python benchmarks/bench_em.py            (about 15 minutes on 2 cores)
               python benchmarks/bench_em.py --quick    (n up to 1e5)
               python benchmarks/bench_em.py --compile  (cold and warm kernel start-up only)
+              python benchmarks/bench_em.py --sizes 1e7 --sklearn-seconds 300
 """
 
 from __future__ import annotations
@@ -218,12 +219,14 @@ def measure(engine, data_file, k):
 # --------------------------------------------------------------------------- in the parent
 
 
-def _child(*args, env=None):
+def _child(*args, env=None, timeout=None):
+    """A measurement in a fresh process; subprocess.TimeoutExpired (the child killed) after ``timeout`` s."""
     out = subprocess.run(
         [sys.executable, __file__, *args],
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
+        timeout=timeout,
     )
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{out.stderr}")
@@ -268,6 +271,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="n up to 1e5 only")
     parser.add_argument("--compile", action="store_true", help="only the kernel's cold and warm start-up")
     parser.add_argument("--sizes", help="comma-separated n (default 1e3..1e7)")
+    parser.add_argument("--sklearn-seconds", type=float, metavar="S",
+                        help="stop a scikit-learn measurement after S seconds and print '-' (default: no limit)")
     parser.add_argument("--measure", nargs=3, metavar=("ENGINE", "DATA", "K"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
@@ -306,9 +311,14 @@ def main(argv=None):
                     skl = None
                     note = f"sklearn skipped: about {estimate:.0f} s per iteration expected"
                 else:
-                    skl = _child("--measure", "sklearn", data, str(k))
-                    sklearn_at[k] = skl["per_iteration"] / n
-                    note = ""
+                    try:
+                        skl = _child("--measure", "sklearn", data, str(k), timeout=args.sklearn_seconds)
+                    except subprocess.TimeoutExpired:
+                        skl = None
+                        note = f"sklearn stopped after {args.sklearn_seconds:g} s (--sklearn-seconds)"
+                    else:
+                        sklearn_at[k] = skl["per_iteration"] / n
+                        note = ""
                 floor = _child("--measure", "floor", data, str(k))
                 fastest = min(floor.values())
                 ms = lambda r: f"{r['per_iteration'] * 1e3:.2f}" if r else "-"  # noqa: E731
