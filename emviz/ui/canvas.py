@@ -18,7 +18,7 @@ from emviz.ui.points import PointCloud, colouring
 
 POINT_MODES = ("auto", "dots", "density")  # how the points are drawn: by their number, or as chosen
 
-ELLIPSE_SEGMENTS = 120
+ELLIPSE_SEGMENTS = 72
 _CIRCLE = np.stack(
     [np.cos(np.linspace(0, 2 * np.pi, ELLIPSE_SEGMENTS + 1)), np.sin(np.linspace(0, 2 * np.pi, ELLIPSE_SEGMENTS + 1))]
 )

@@ -44,6 +44,7 @@ DRAW_INTERVAL_MS = 16  # redraw at most at screen rate, however fast snapshots a
 # at max speed a frame starts at most this often, and at least MIN_GAP_MS after the last
 # one's paint: EM runs in between (it waits while a frame is drawn, see EMRunner.hold_for_frame)
 FRAME_PERIOD_MS = 33
+SIDE_SECONDS = 0.2  # at max speed the parameter table and the side panel follow this often
 MIN_GAP_MS = 8
 KEPT_COLOURS = 8  # the points' colours of this many newest snapshots are kept (4 MB each at 1e6 points)
 RUN_BUDGET = 10**9
@@ -243,6 +244,7 @@ class MainWindow(QMainWindow):
         self._frame_began: float | None = None  # when the newest max-speed frame started
         self._frame_ended = 0.0  # when the canvas last finished a paint
         self._holding = False  # EM waits for the frame being drawn
+        self._side_drawn_at = -float("inf")  # when the table and side panel were last brought up to date
 
     def _available_size(self) -> QSize:
         screen = self.screen() or QApplication.primaryScreen()
@@ -911,10 +913,16 @@ class MainWindow(QMainWindow):
         end = index + 1 if replay else len(iterations)
         self.likelihood.set_history(iterations[:end], values[:end], current=index,
                                     live=self.runner.running and not replay)
-        self.params.set_mixture(step.mixture, _collapsed(step))
+        # the table of numbers and the side panel's views at max speed: a few times a second
+        # (faster than anyone reads them; each costs the GUI thread milliseconds a frame)
+        now = time.monotonic()
+        lively = self.runner.running and not replay and self.run_controls.interval() < FRAME_SECONDS
+        if not lively or now - self._side_drawn_at >= SIDE_SECONDS:
+            self._side_drawn_at = now
+            self.params.set_mixture(step.mixture, _collapsed(step))
+            self.interaction.on_drawn(index)
         self.run_controls.show_history(index, len(history) - 1)
         self._show_status(step, replay=replay)
-        self.interaction.on_drawn(index)
         self.frames_drawn += 1
 
     def _show_missing(self):
