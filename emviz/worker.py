@@ -41,7 +41,7 @@ MAX_SPEED_COLOUR_SECONDS = 0.1
 SHOWN_WAIT_SECONDS = 1.0  # at lecture speed, the longest the worker waits for the window to draw
 # at max speed the worker waits between two iterations while the window draws a frame (its
 # Python holds the GIL the GUI thread needs: a frame took 2-3x longer beside it), but never longer
-FRAME_HOLD_SECONDS = 0.1
+FRAME_HOLD_SECONDS = 0.03
 
 # (step, hard) -> (n,) opaque ARGB32 colours of the points; called in the worker's thread
 PointColours = Callable[[EMStep, bool], np.ndarray]
