@@ -708,13 +708,8 @@ def _project(mixture, covariance):
 # --------------------------------------------------------------------------- input checks
 
 
-# Arrays that cannot change (read-only, down to the memory they view) and passed the checks:
-# a session's points are checked by the initialisation, the regularisation and the engine,
-# each a few passes over them (0.6 s of a million points' set-up); once is enough.
-_CHECKED = weakref.WeakValueDictionary()
-
-
 def _immutable(X) -> bool:
+    """True when nothing can change ``X``: read-only, down to the memory it views."""
     a = X
     while isinstance(a, np.ndarray):
         if a.flags.writeable:
@@ -723,13 +718,39 @@ def _immutable(X) -> bool:
     return a is None or isinstance(a, bytes)
 
 
-def _checked_before(X) -> bool:
-    return _CHECKED.get(id(X)) is X and _immutable(X)
+class _PerArray:
+    """What was worked out once for an array that cannot change (:func:`_immutable`).
+
+    A window's set-up asks again about the same points: the checks by the initialisation,
+    the regularisation and the engine, the default reg_covar by a start, its run and every
+    continuation; at a million points each answer is a pass over them (0.4-0.8 s for the
+    default reg_covar). Entries go with their array.
+    """
+
+    def __init__(self):
+        self._values = {}  # id(array) -> (weak reference to it, value)
+
+    def get(self, X, default=None):
+        entry = self._values.get(id(X))
+        if entry is not None and entry[0]() is X and _immutable(X):
+            return entry[1]
+        return default
+
+    def put(self, X, value) -> None:
+        if not _immutable(X):
+            return
+        key = id(X)
+
+        def forget(ref, key=key):
+            entry = self._values.get(key)
+            if entry is not None and entry[0] is ref:
+                del self._values[key]
+
+        self._values[key] = (weakref.ref(X, forget), value)
 
 
-def _remember_checked(X) -> None:
-    if _immutable(X):
-        _CHECKED[id(X)] = X
+_CHECKED = _PerArray()  # arrays that passed the input checks: True
+_DEFAULT_REG_COVAR = _PerArray()  # {scale: relative_reg_covar(X, scale)}
 
 
 def _check_data(X, k=None):
@@ -738,7 +759,7 @@ def _check_data(X, k=None):
         X = X[:, None]
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"X must be a non-empty (n, d) array, got shape {X.shape}")
-    if not _checked_before(X):
+    if not _CHECKED.get(X, False):
         if not np.all(np.isfinite(X)):
             raise ValueError("X contains NaN or infinite values; drop or fill those rows first")
         _check_scale(X)
@@ -774,7 +795,7 @@ def check_scale(X, columns=None):
     """
     X = np.asarray(X, dtype=np.float64)
     X = X[:, None] if X.ndim == 1 else X
-    if _checked_before(X):
+    if _CHECKED.get(X, False):
         return
 
     def column(j):
@@ -800,7 +821,7 @@ def check_scale(X, columns=None):
                 f"({_FITTED_RANGE})"
             )
     if np.all(np.isfinite(X)):
-        _remember_checked(X)
+        _CHECKED.put(X, True)
 
 
 _check_scale = check_scale
@@ -918,9 +939,18 @@ def relative_reg_covar(X, scale=1e-6):
     below (1e-15 x the smallest column's extent)^2, the rounding level of the data.
 
     A component's covariance is at least this (so never singular) and a cluster's is
-    many orders of magnitude larger, so the fit is not changed by it.
+    many orders of magnitude larger, so the fit is not changed by it. Worked out once per
+    array that cannot change (read-only down to its memory).
     """
     X = _check_data(X)
+    known = _DEFAULT_REG_COVAR.get(X, {})
+    if scale not in known:
+        known = {**known, scale: _relative_reg_covar(X, scale)}
+        _DEFAULT_REG_COVAR.put(X, known)
+    return known[scale]
+
+
+def _relative_reg_covar(X, scale):
     n = X.shape[0]
     spread = X.max(axis=0) - X.min(axis=0)
     # below the rounding of the data's own extent a variance means nothing: the floor

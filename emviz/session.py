@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import weakref
 from dataclasses import dataclass, replace
 from collections.abc import Sequence
 from typing import Iterator
@@ -60,7 +59,7 @@ class Settings:
     def reg_covar_for(self, points: np.ndarray) -> float:
         if self.reg_covar is not None:
             return float(self.reg_covar)
-        return _relative_reg_covar(points)
+        return gmm.relative_reg_covar(points)
 
     def regularisation_warning(self, step: gmm.EMStep, points: np.ndarray, reg_covar: float | None = None) -> str:
         """What to say when the regularisation, not the data, sets ``step``'s covariances ("" if nothing).
@@ -76,7 +75,7 @@ class Settings:
             return ""
         if self.reg_covar is None:  # the default is meant never to do this: say what to change
             return f"{said}; the data hold clusters far tighter than most of their points: set a smaller reg_covar"
-        default = _relative_reg_covar(points)
+        default = gmm.relative_reg_covar(points)
         return f"{said}; use a smaller reg_covar, or the default ({default:.3g} for these data)"
 
     def start(self, dataset: Dataset) -> gmm.Mixture:
@@ -113,26 +112,6 @@ class Settings:
         )
 
 
-_RELATIVE_REG_COVAR: list = []  # (weak reference to read-only points, their relative reg_covar), newest last
-
-
-def _relative_reg_covar(points: np.ndarray) -> float:
-    """:func:`gmm.relative_reg_covar`, computed once per read-only array of points.
-
-    A start, its run and every continuation ask again for the same points; at 1e6 points
-    each answer took 0.4-0.8 s of the GUI thread.
-    """
-    if points.flags.writeable:  # could change between two calls: no caching
-        return gmm.relative_reg_covar(points)
-    for ref, value in _RELATIVE_REG_COVAR:
-        if ref() is points:
-            return value
-    value = gmm.relative_reg_covar(points)
-    _RELATIVE_REG_COVAR.append((weakref.ref(points), value))
-    del _RELATIVE_REG_COVAR[:-4]
-    return value
-
-
 class _Pulled:
     """An iterator of EM steps that remembers the newest iteration it has given out."""
 
@@ -151,6 +130,11 @@ class _Pulled:
     def ahead_of(self, last) -> bool:
         """True when a step past ``last`` (the history's newest) was pulled and never recorded."""
         return self.newest is not None and last is not None and self.newest > last.iteration
+
+
+def _posterior(step: gmm.EMStep) -> gmm.Mixture:
+    """The mixture whose responsibilities go with ``step``: a Snapshot's ``posterior``, else its own."""
+    return getattr(step, "posterior", None) or step.mixture
 
 
 def plural(count: int, noun: str) -> str:
@@ -458,8 +442,7 @@ class Session:
         The points stay while EM runs, so their features are built once and the
         window can colour them at screen rate.
         """
-        posterior = getattr(step, "posterior", None) or step.mixture
-        return self._evaluator_now().responsibilities(posterior, transposed=True, rows=rows)
+        return self._evaluator_now().responsibilities(_posterior(step), transposed=True, rows=rows)
 
     def colours_function(self):
         """``colours(step, rgb, hard)``: every point's ARGB32 colour under ``step`` (the
@@ -474,8 +457,7 @@ class Session:
         evaluator = self._evaluator_now()
 
         def colours(step: gmm.EMStep, rgb, hard: bool) -> np.ndarray:
-            posterior = getattr(step, "posterior", None) or step.mixture
-            return evaluator.colours(posterior, rgb, hard=hard)
+            return evaluator.colours(_posterior(step), rgb, hard=hard)
 
         return colours
 
@@ -483,8 +465,7 @@ class Session:
     def bound_is_free(step: gmm.EMStep) -> bool:
         """True when :meth:`bound` of ``step`` needs no pass over the points: its responsibilities
         are its own mixture's (every whole iteration, and right after an E-step)."""
-        posterior = getattr(step, "posterior", None) or step.mixture
-        return posterior is step.mixture
+        return _posterior(step) is step.mixture
 
     def bound(self, step: gmm.EMStep | None = None) -> Bound:
         """log p(X | theta) = L(q, theta) + KL for ``step`` (the newest by default), per point.

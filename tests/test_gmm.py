@@ -401,7 +401,7 @@ def test_data_checked_once_only_when_they_cannot_change():
     frozen = np.random.default_rng(0).normal(size=(50, 2))
     frozen.setflags(write=False)
     gmm._check_data(frozen)
-    assert gmm._checked_before(frozen)
+    assert gmm._CHECKED.get(frozen, False)
 
     writable = np.random.default_rng(1).normal(size=(50, 2))
     gmm._check_data(writable)
@@ -413,7 +413,7 @@ def test_data_checked_once_only_when_they_cannot_change():
     view = base.view()
     view.setflags(write=False)  # read-only, but its memory can still change through base
     gmm._check_data(view)
-    assert not gmm._checked_before(view)
+    assert not gmm._CHECKED.get(view, False)
     base[0, 0] = np.inf
     with pytest.raises(ValueError, match="NaN or infinite"):
         gmm._check_data(view)
@@ -423,3 +423,30 @@ def test_data_checked_once_only_when_they_cannot_change():
         gmm.check_scale(huge, ("a", "b"))  # a refusal is never remembered as a pass
     with pytest.raises(ValueError, match="column 'b'"):
         gmm.check_scale(huge, ("a", "b"))
+
+
+def test_the_default_reg_covar_is_worked_out_once_only_for_points_that_cannot_change(monkeypatch):
+    from emviz import gmm
+
+    calls = []
+    work = gmm._relative_reg_covar
+    monkeypatch.setattr(gmm, "_relative_reg_covar", lambda X, scale: calls.append(scale) or work(X, scale))
+    rng = np.random.default_rng(3)
+    frozen = rng.normal(size=(300, 2))
+    frozen.setflags(write=False)
+    first = gmm.relative_reg_covar(frozen)
+    assert gmm.relative_reg_covar(frozen) == first and calls == [1e-6]  # remembered
+    assert gmm.relative_reg_covar(frozen, scale=1e-4) == pytest.approx(100 * first)  # per scale
+    assert calls == [1e-6, 1e-4]
+
+    writable = rng.normal(size=(300, 2))
+    before = gmm.relative_reg_covar(writable)
+    writable *= 10.0  # changed in place: worked out again, in the new units
+    assert gmm.relative_reg_covar(writable) == pytest.approx(100 * before)
+
+    base = rng.normal(size=(300, 2))
+    view = base.view()
+    view.setflags(write=False)  # read-only, but its memory changes through base
+    before = gmm.relative_reg_covar(view)
+    base *= 10.0
+    assert gmm.relative_reg_covar(view) == pytest.approx(100 * before)
