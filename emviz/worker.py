@@ -35,8 +35,8 @@ from emviz.jobs import (  # noqa: F401 - the reasons are part of this module's i
 
 FRAME_SECONDS = 1 / 60  # a screen's refresh: colouring more often than this is never seen
 # at max speed the points are coloured at most this often (the ellipses move every frame):
-# each colouring is a dozen numpy passes over the points, and every one of them makes the
-# worker take the GIL back from the GUI thread, which then waits in its paint
+# a colouring is a pass over the points (kernel.colours_pass, ~20 ms at 1e6; several numpy
+# passes before the kernel is ready), and at 1e6 a new colouring also re-bins the density image
 MAX_SPEED_COLOUR_SECONDS = 0.1
 SHOWN_WAIT_SECONDS = 1.0  # at lecture speed, the longest the worker waits for the window to draw
 # at max speed the worker waits between two iterations while the window draws a frame (its
