@@ -30,11 +30,9 @@ from typing import Iterator
 
 import numpy as np
 
-# scipy here, not lazily in the functions that use it: the window needs both before its first
-# paint (cKDTree for the default reg_covar, solve_triangular for every Mixture), and imported
-# after PySide6 they cost about 0.25 s more CPU, because PySide6's __feature__ import hook
-# reads the source of every module imported after it. emviz.cli imports this module first.
-from scipy.linalg import solve_triangular
+# scipy.spatial here, not lazily: the window needs cKDTree before its first paint (the default
+# reg_covar), and imported after PySide6 it costs more CPU, because PySide6's __feature__
+# import hook reads the source of every module imported after it. emviz.cli imports this first.
 from scipy.spatial import cKDTree
 
 from emviz import kernel
@@ -207,13 +205,40 @@ def _cholesky(covariances):
 
 
 def _precisions_cholesky(cholesky):
-    """scikit-learn's ``precisions_cholesky_``: P_k = L_k^-T, upper triangular, P P^T = S_k^-1."""
+    """scikit-learn's ``precisions_cholesky_``: P_k = L_k^-T, upper triangular, P P^T = S_k^-1.
+
+    scipy's ``solve_triangular(L, I, lower=True)``, as scikit-learn computes it; for d <= 2
+    the same arithmetic in numpy (:func:`_small_precisions_cholesky`), without scipy: importing
+    any of scipy costs a start of the window about 0.3 s of CPU, and the demo's data are 2-d.
+    """
     d = cholesky.shape[-1]
+    if d <= 2:
+        return _small_precisions_cholesky(cholesky)
+    from scipy.linalg import solve_triangular
+
     eye = np.eye(d)
     # one BLAS thread: OpenBLAS's threads made each (d x d) solve take 20 ms on a busy 2-core
     # machine (0.04 ms on one), 60 ms per Mixture at k = 3, 12x the rest of an EM iteration at n = 1e4
     with _one_blas_thread():
         return np.stack([solve_triangular(L, eye, lower=True, check_finite=False).T for L in cholesky])
+
+
+def _small_precisions_cholesky(cholesky):
+    """:func:`_precisions_cholesky` of (k, d, d) lower factors with d = 1 or 2, all k at once.
+
+    The arithmetic of LAPACK's triangular solve as OpenBLAS (scipy's and numpy's BLAS) does it:
+    the reciprocals of the diagonal, then multiplications, so for L = [[a, 0], [b, c]]
+    L^-1 = [[1/a, 0], [(0 - (1/a) b) (1/c), 1/c]]. Bit for bit scipy's ``solve_triangular``
+    (tests/test_gmm_engine.py), so the engine's numbers do not depend on which one ran.
+    """
+    k, d = cholesky.shape[0], cholesky.shape[-1]
+    precisions = np.zeros((k, d, d))
+    inverse_diagonal = 1.0 / cholesky[:, np.arange(d), np.arange(d)]  # (k, d)
+    precisions[:, 0, 0] = inverse_diagonal[:, 0]
+    if d == 2:
+        precisions[:, 0, 1] = (0.0 - inverse_diagonal[:, 0] * cholesky[:, 1, 0]) * inverse_diagonal[:, 1]
+        precisions[:, 1, 1] = inverse_diagonal[:, 1]
+    return precisions
 
 
 def _log_weights(weights):

@@ -18,15 +18,19 @@ def _blas_threads():
 
 
 def test_precision_factors_are_solved_on_one_blas_thread(monkeypatch):
+    """d >= 3: scipy's solve_triangular (d <= 2 is worked out in numpy, with no BLAS call)."""
+    import scipy.linalg
+
     seen = []
-    solve = gmm.solve_triangular
+    solve = scipy.linalg.solve_triangular
 
     def spy(*args, **kwargs):
         seen.append(_blas_threads())
         return solve(*args, **kwargs)
 
-    monkeypatch.setattr(gmm, "solve_triangular", spy)
-    mixture = gmm.Mixture([0.5, 0.5], [[0.0, 0.0], [3.0, 1.0]], [np.eye(2), [[2.0, 0.5], [0.5, 1.0]]])
+    monkeypatch.setattr(scipy.linalg, "solve_triangular", spy)
+    mixture = gmm.Mixture([0.5, 0.5], [[0.0, 0.0, 0.0], [3.0, 1.0, 0.0]],
+                          [np.eye(3), [[2.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 3.0]]])
     assert seen == [1, 1]
     # the factor is still scikit-learn's precisions_cholesky_: P P^T = inverse covariance
     for cov, prec in zip(mixture.covariances, mixture._prec_chol):

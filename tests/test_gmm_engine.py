@@ -193,3 +193,24 @@ def test_collapsed_components_are_reported():
     assert fine.collapsed == ()
     result = gmm.fit(X, 3, reg_covar=1e-6, seed=0)
     assert result.collapsed == result.history[-1].collapsed
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_small_precision_factors_are_scipys_bit_for_bit(d):
+    """For d <= 2 the precision factors are computed without scipy (the window's start does not
+    import it); they must be scipy's solve_triangular, as scikit-learn uses, to the last bit,
+    from tiny to huge and from round to needle-thin covariances."""
+    from scipy.linalg import solve_triangular
+
+    rng = np.random.default_rng(d)
+    k = 4000
+    factors = rng.standard_normal((k, d, d)) * np.exp(rng.uniform(-12, 12, (k, 1, 1)))
+    covariances = factors @ factors.transpose(0, 2, 1) + np.exp(rng.uniform(-30, 0, (k, 1, 1))) * np.eye(d)
+    cholesky = np.linalg.cholesky(covariances)
+    expected = np.stack([solve_triangular(L, np.eye(d), lower=True, check_finite=False).T for L in cholesky])
+    got = gmm._precisions_cholesky(cholesky)
+    assert got.shape == expected.shape
+    mismatched = np.flatnonzero(np.any(got != expected, axis=(1, 2)))
+    assert mismatched.size == 0, f"{mismatched.size} of {k} differ, e.g. {got[mismatched[0]]} != {expected[mismatched[0]]}"
+    mixture = Mixture(np.full(3, 1 / 3), rng.standard_normal((3, d)), covariances[:3])
+    np.testing.assert_array_equal(mixture._prec_chol, expected[:3])
