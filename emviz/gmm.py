@@ -30,11 +30,9 @@ from typing import Iterator
 
 import numpy as np
 
-# scipy.spatial here, not lazily: the window needs cKDTree before its first paint (the default
-# reg_covar), and imported after PySide6 it costs more CPU, because PySide6's __feature__
-# import hook reads the source of every module imported after it. emviz.cli imports this first.
-from scipy.spatial import cKDTree
-
+# scipy is imported where it is needed (scipy.linalg for d >= 3, scipy.spatial for large
+# samples or near ties in relative_reg_covar), not here: importing any of it costs about 0.3 s
+# of CPU, and the window's start on the demo data needs none of it (tests/test_startup_imports.py).
 from emviz import kernel
 
 __all__ = [
@@ -955,7 +953,7 @@ def relative_reg_covar(X, scale=1e-6):
     """The default ``reg_covar``: ``scale`` times the data's finest within-cluster scale.
 
     On a fixed random subsample of at most 4096 rows, exact duplicates removed, every
-    point's nearest neighbour is found (scipy's cKDTree, each column divided by its
+    point's nearest neighbour is found (:func:`_nearest_neighbours`, each column divided by its
     interquartile range so that columns weigh alike); per column the median of the non-zero gaps to the nearest neighbour is
     the finest scale the data resolve there, and the smallest of these, squared,
     times ``scale`` is returned. Neither the distance between clusters nor a far
@@ -985,12 +983,67 @@ def _relative_reg_covar(X, scale):
     sample = np.unique(X, axis=0)
     if sample.shape[0] < 2:
         return float(scale)
-    _, nearest = cKDTree(_robust_units(sample)).query(_robust_units(sample), k=2)
-    gaps = np.abs(sample[nearest[:, 1]] - sample)  # (m, d)
+    gaps = np.abs(sample[_nearest_neighbours(_robust_units(sample))] - sample)  # (m, d)
     finest = [float(np.median(column[column > 0])) for column in gaps.T if np.any(column > 0)]
     if not finest:
         return float(scale)
     return float(max(scale * min(finest) ** 2, floor))
+
+
+# relative_reg_covar compares all pairs of at most this many m * m * d numbers (a few ms)
+# rather than build scipy's cKDTree; blocks of rows of about _PAIRS_BLOCK numbers at a time
+_PAIRS_AT_MOST = 1 << 22
+_PAIRS_BLOCK = 1 << 16
+# a nearest neighbour closer than the next by less than this (relative, in squared
+# distance) is a tie, left to cKDTree: which one it picks then is its own rule
+_CLEAR_MARGIN = 1e-9
+
+
+def _nearest_neighbours(units):
+    """For every row of ``units`` (m >= 2 distinct rows), the index of its nearest other row.
+
+    ``cKDTree(units).query(units, k=2)[1][:, 1]``. For small samples (the demo's 600
+    points) it is found by comparing all pairs (:func:`_nearest_by_all_pairs`), without
+    importing scipy, whose import costs more than the search; that answer is used only
+    when every row's nearest is nearer than the next by a clear margin, where cKDTree's is
+    the same row.
+    """
+    m, d = units.shape
+    if m * m * d <= _PAIRS_AT_MOST:
+        nearest = _nearest_by_all_pairs(units)
+        if nearest is not None:
+            return nearest
+    from scipy.spatial import cKDTree
+
+    return cKDTree(units).query(units, k=2)[1][:, 1]
+
+
+def _nearest_by_all_pairs(units):
+    """Nearest other row of each row by squared Euclidean distance, or None when any row's
+    nearest is not unique by :data:`_CLEAR_MARGIN` (then cKDTree's tie-break decides) or
+    lies at distance 0."""
+    m, d = units.shape
+    columns = np.ascontiguousarray(units.T)
+    block = max(1, _PAIRS_BLOCK // m)
+    nearest = np.empty(m, dtype=np.intp)
+    for start in range(0, m, block):
+        stop = min(m, start + block)
+        rows = np.arange(stop - start)
+        squared = np.subtract.outer(columns[0, start:stop], columns[0])
+        squared *= squared
+        for column in columns[1:]:
+            step = np.subtract.outer(column[start:stop], column)
+            step *= step
+            squared += step
+        squared[rows, rows + start] = np.inf  # not itself
+        best = squared.argmin(axis=1)
+        first = squared[rows, best]
+        squared[rows, best] = np.inf
+        second = squared.min(axis=1)
+        if not np.all((first > 0) & (second > first * (1 + _CLEAR_MARGIN))):
+            return None
+        nearest[start:stop] = best
+    return nearest
 
 
 def n_parameters(k, d, covariance="full"):

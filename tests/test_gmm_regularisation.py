@@ -196,3 +196,49 @@ def test_a_tight_cluster_among_wide_ones_is_beyond_the_default_and_said():
     result = gmm.fit(X, 2, reg_covar=1e-14, tol=1e-10)
     assert_components_are(result, [wide, tight])
     assert given.regularisation_warning(result.history[-1], X) == ""
+
+
+def _kdtree_nearest(units):
+    from scipy.spatial import cKDTree
+
+    return cKDTree(units).query(units, k=2)[1][:, 1]
+
+
+@pytest.mark.parametrize("shape", ["normal", "tight clusters", "d=5", "two points"])
+def test_nearest_neighbours_without_scipy_are_cKDTrees(shape):
+    """The default reg_covar's nearest neighbours of a small sample are found without scipy
+    (the window's start does not import it): the same rows as scipy's cKDTree."""
+    rng = np.random.default_rng(7)
+    units = {
+        "normal": rng.standard_normal((600, 2)),
+        "tight clusters": np.concatenate([rng.standard_normal((200, 2)) * 1e-6 + c for c in ((0, 0), (5, 1), (1, 5))]),
+        "d=5": rng.standard_normal((300, 5)),
+        "two points": np.array([[0.0, 0.0], [1.0, 2.0]]),
+    }[shape]
+    nearest = gmm._nearest_by_all_pairs(units)
+    assert nearest is not None
+    np.testing.assert_array_equal(nearest, _kdtree_nearest(units))
+
+
+def test_nearest_neighbours_leave_ties_to_cKDTree(monkeypatch):
+    """On a grid every point has several nearest neighbours at one distance: which one counts
+    is cKDTree's rule, so the search by all pairs gives up and the default reg_covar is the one
+    cKDTree gives, as it was before the search by all pairs existed."""
+    grid = np.stack(np.meshgrid(np.arange(30.0), np.arange(20.0) * 0.5), axis=-1).reshape(-1, 2)
+    assert gmm._nearest_by_all_pairs(grid) is None
+    np.testing.assert_array_equal(gmm._nearest_neighbours(grid), _kdtree_nearest(grid))
+
+    points = np.random.default_rng(3).permutation(grid) * [2.0, 3.0]
+    got = gmm.relative_reg_covar(points.copy())
+    monkeypatch.setattr(gmm, "_nearest_by_all_pairs", lambda units: None)  # always cKDTree
+    assert gmm.relative_reg_covar(points.copy()) == got
+
+
+@pytest.mark.parametrize("n", [50, 600, 1400])
+def test_default_reg_covar_is_the_same_with_or_without_the_search_by_all_pairs(n, monkeypatch):
+    a, b = two_unit_clusters(8.0, n=n // 2, seed=n)
+    X = np.concatenate([a * [1e3, 1.0], b * [1e3, 1.0] + 1e6])
+    assert n * n * 2 <= gmm._PAIRS_AT_MOST  # the sample is searched by all pairs
+    got = gmm.relative_reg_covar(X.copy())
+    monkeypatch.setattr(gmm, "_nearest_by_all_pairs", lambda units: None)
+    assert gmm.relative_reg_covar(X.copy()) == got
