@@ -8,7 +8,6 @@ import traceback
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from scipy.special import logsumexp
 
 from emviz.gmm import Mixture
 
@@ -19,6 +18,8 @@ def log_density(mixture: Mixture, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     ``x`` and ``y`` have one shape; the result has it too. Each 2x2 covariance is used through
     its Cholesky factor, so thin components do not lose precision.
     """
+    from scipy.special import logsumexp  # here: the shade is off at the start, which needs no scipy
+
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     terms = np.empty((mixture.k,) + x.shape)
