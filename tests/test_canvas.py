@@ -210,8 +210,7 @@ def test_the_density_shade_peaks_at_the_mean(canvas, view):
                      padding=0)
     canvas.grab()
     # look at the shade alone: everything else on the canvas hidden
-    others = [canvas.points, canvas.means, canvas.mean_halos, *canvas._labels,
-              *[c for curves in canvas._ellipses + canvas._halos for c in curves]]
+    others = [canvas.points, canvas.means, canvas.mean_halos, *canvas._labels, canvas.ellipses]
     for item in others:
         item.setVisible(False)
     canvas.getPlotItem().showGrid(x=False, y=False)  # the grid lines show through the shade
@@ -276,3 +275,71 @@ def test_point_layers_keep_their_data_bounds():
         assert layer.dataBounds(1) == ((xy[:10, 1] * 2).min(), (xy[:10, 1] * 2).max())
         layer.set_points(np.empty((0, 2)))
         assert layer.dataBounds(0) == (None, None)
+
+
+_CORNERS = np.array([[-4.0, -3.0], [4.0, -3.0], [-4.0, 3.0], [4.0, 3.0]])
+_ONE = Mixture(np.array([1.0]), np.zeros((1, 2)), np.array([[[1.0, 0.3], [0.3, 0.5]]]))
+
+
+def _curve_pixels(canvas, mean, cov, level):
+    """The device pixels of the level-sigma ellipse, by the view's own mapping: (m, 2) ints (x, y)."""
+    from PySide6.QtCore import QPointF
+
+    from emviz.ui.canvas import ellipse_points
+
+    view = canvas.getPlotItem().getViewBox()
+    xy = ellipse_points(mean, cov, level).T
+    return np.array([(p.x(), p.y()) for p in (view.mapViewToDevice(QPointF(x, y)) for x, y in xy)]).astype(int)
+
+
+@pytest.mark.parametrize("zoom", [1.0, 0.25, 4.0])
+def test_the_ellipses_paint_only_inside_their_bounding_rect(canvas, zoom):
+    """Qt repaints and culls an item by its boundingRect: every pixel the ellipses and their halos
+    change lies inside it, and it is no wider than the widest halo's reach, also after a zoom
+    (its margin is in pixels, so in data units it follows the view's scale)."""
+    canvas.setBackground("k")  # the white halos show on black: all of the layer's pixels count
+    canvas.show_third_ellipse = True
+    _show(canvas, _CORNERS, _ONE)
+    if zoom != 1.0:
+        box = canvas.getPlotItem().getViewBox()
+        shown = box.viewRect()
+        cx, cy = shown.center().x(), shown.center().y()
+        half_w, half_h = shown.width() * zoom / 2, shown.height() * zoom / 2
+        box.setRange(xRange=(cx - half_w, cx + half_w), yRange=(cy - half_h, cy + half_h), padding=0)
+        canvas.grab()
+    layer = canvas.ellipses
+    with_layer = _image(canvas)
+    layer.setVisible(False)
+    without = _image(canvas)
+    layer.setVisible(True)
+    ys, xs = np.nonzero(np.abs(with_layer - without).max(axis=2) > 0)
+    assert len(xs) > 100
+    rect = canvas.mapFromScene(layer.mapRectToScene(layer.boundingRect())).boundingRect()
+    view = canvas.mapFromScene(canvas.getPlotItem().getViewBox().sceneBoundingRect()).boundingRect()
+    assert rect.left() <= xs.min() and xs.max() <= rect.right() + 1, (rect, xs.min(), xs.max())
+    assert rect.top() <= ys.min() and ys.max() <= rect.bottom() + 1, (rect, ys.min(), ys.max())
+    reach = layer.halo_pen(0, 2).widthF()  # the widest halo's width: more than its reach past the curve
+    for drawn, edge, cut in ((xs.min(), rect.left(), view.left()), (ys.min(), rect.top(), view.top())):
+        if drawn > cut + reach:  # the curve's extreme is inside the view, not cut off by it
+            assert drawn - edge <= reach + 2, (drawn, edge)
+    for drawn, edge, cut in ((xs.max(), rect.right(), view.right()), (ys.max(), rect.bottom(), view.bottom())):
+        if drawn < cut - reach:
+            assert edge - drawn <= reach + 2, (drawn, edge)
+
+
+def test_the_third_ellipse_is_drawn_only_when_asked(canvas):
+    """The 3-sigma curve, located by the view's mapping, shows the component's colour only with
+    'show third ellipse'; the 2-sigma curve always does."""
+    colour = np.array(palette.qcolor(0).getRgb()[:3], dtype=float)
+
+    def share_on(level):
+        rgb = _image(canvas)
+        px = _curve_pixels(canvas, _ONE.means[0], _ONE.covariances[0], level)
+        return float(np.mean(np.abs(rgb[px[:, 1], px[:, 0]] - colour).sum(axis=1) < 60))
+
+    _show(canvas, _CORNERS, _ONE)
+    assert share_on(2) > 0.3 and share_on(3) == 0.0
+    canvas.show_third_ellipse = True
+    _show(canvas, _CORNERS, _ONE)
+    assert share_on(2) > 0.3 and share_on(3) > 0.2
+    assert canvas.ellipses.curve(0, 2).shape == (2, 73)

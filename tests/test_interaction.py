@@ -84,23 +84,23 @@ def test_m_then_e_then_step_follow_em_exactly_and_say_what_they_did(qtbot, windo
     start = window.session.last.mixture
     reference = reference_run(window, start, 3)
     colors = window.canvas.points.colors().copy()
-    ellipse = window.canvas._ellipses[0][0].getData()[0].copy()
+    ellipse = window.canvas.ellipses.curve(0, 0)[0].copy()
     assert not panel.e_step.isEnabled()  # the responsibilities are already the start's
     panel.m_step.click()
     last = window.session.last
     assert last.kind == M_STEP and same(last.mixture, reference[1].mixture)
     assert "M-step" in panel.caption.text() and "μ<sub>k</sub> = Σ<sub>i</sub> r<sub>ik</sub> x<sub>i</sub>" in panel.caption.text()
     np.testing.assert_array_equal(window.canvas.points.colors(), colors)  # the colours stay ...
-    assert not np.array_equal(window.canvas._ellipses[0][0].getData()[0], ellipse)  # ... the ellipses move
+    assert not np.array_equal(window.canvas.ellipses.curve(0, 0)[0], ellipse)  # ... the ellipses move
     assert len(window.interaction.tools.ghosts) == 3  # the old ellipses, faded
     old, new = window.interaction.tools._arrows
     np.testing.assert_array_equal(old, start.means)
     np.testing.assert_array_equal(new, last.mixture.means)
-    ellipse = window.canvas._ellipses[0][0].getData()[0].copy()
+    ellipse = window.canvas.ellipses.curve(0, 0)[0].copy()
     qtbot.keyClick(window, Qt.Key.Key_E)  # the key does what the button does
     assert window.session.last.kind == E_STEP and "E-step" in panel.caption.text()
     assert not np.array_equal(window.canvas.points.colors(), colors)  # recoloured ...
-    np.testing.assert_array_equal(window.canvas._ellipses[0][0].getData()[0], ellipse)  # ... the ellipses stay
+    np.testing.assert_array_equal(window.canvas.ellipses.curve(0, 0)[0], ellipse)  # ... the ellipses stay
     assert window.interaction.tools.ghosts == []
     qtbot.keyClick(window, Qt.Key.Key_M)
     assert same(window.session.last.mixture, reference[2].mixture)

@@ -19,7 +19,7 @@ MAX_SPEED = SPEEDS.index(0)
 
 
 def ellipse_xy(window, component=0, level=0):
-    x, y = window.canvas._ellipses[component][level].getData()
+    x, y = window.canvas.ellipses.curve(component, level)
     return np.column_stack([x, y])
 
 

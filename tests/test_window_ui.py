@@ -330,7 +330,7 @@ def canvas_sizes(canvas):
     """What a hall reads on the canvas: legend type, mean label type, marker and 1-sigma line sizes."""
     legend_pt = float(canvas.legend.items[0][1].opts["size"].removesuffix("pt"))
     return (legend_pt, canvas._labels[0].textItem.font().pointSizeF(), canvas.means.opts["size"],
-            canvas._ellipses[0][0].opts["pen"].widthF())
+            canvas.ellipses.pen(0, 0).widthF())
 
 
 def test_presentation_mode_scales_the_canvas_legend_labels_markers_and_lines(qtbot, window):
@@ -342,8 +342,8 @@ def test_presentation_mode_scales_the_canvas_legend_labels_markers_and_lines(qtb
     assert hall == pytest.approx([size * PRESENTATION_SCALE for size in desk])
     assert hall[0] >= 18 and hall[1] >= 18  # the legend and the mean labels read from the back
     # the components were rebuilt at the new size and show the same iteration
-    assert len(window.canvas._ellipses) == window.session.last.mixture.k
-    assert window.canvas._ellipses[0][0].getData()[0].size > 0
+    assert window.canvas.ellipses.k == window.session.last.mixture.k
+    assert window.canvas.ellipses.curve(0, 0)[0].size > 0
     window.set_presentation(False)
     assert canvas_sizes(window.canvas) == pytest.approx(desk)
 

@@ -13,22 +13,11 @@ from emviz.gmm import EMStep, Mixture
 from emviz.ui import palette
 from emviz.ui.axes import cache_axes
 from emviz.ui.density import DensityLayer
+from emviz.ui.ellipses import ELLIPSE_SEGMENTS, EllipseLayer, ellipse_points  # noqa: F401 (re-exported)
 from emviz.ui.pointdensity import DENSITY_THRESHOLD, DensityImage
 from emviz.ui.points import PointCloud, colouring
 
 POINT_MODES = ("auto", "dots", "density")  # how the points are drawn: by their number, or as chosen
-
-ELLIPSE_SEGMENTS = 72
-_CIRCLE = np.stack(
-    [np.cos(np.linspace(0, 2 * np.pi, ELLIPSE_SEGMENTS + 1)), np.sin(np.linspace(0, 2 * np.pi, ELLIPSE_SEGMENTS + 1))]
-)
-
-
-def ellipse_points(mean, cov, n_std):
-    """The curve {x : (x - mean)^T cov^-1 (x - mean) = n_std^2} of a 2x2 covariance, shape (2, m)."""
-    values, vectors = np.linalg.eigh(cov)
-    radii = n_std * np.sqrt(np.maximum(values, 0.0))
-    return np.asarray(mean)[:, None] + (vectors * radii) @ _CIRCLE
 
 
 class MeanLabel(pg.TextItem):
@@ -103,8 +92,11 @@ class MixtureCanvas(pg.PlotWidget):
                                     brush=pg.mkBrush(palette.BACKGROUND), pen=pg.mkPen(palette.BACKGROUND))
         self.legend.setParentItem(item)
         self._legend_layout = None
-        self._ellipses: list[list[pg.PlotCurveItem]] = []
-        self._halos: list[list[pg.PlotCurveItem]] = []
+        # every component's ellipses over their white halos: one item, one paint (emviz/ui/ellipses.py);
+        # only the points decide the view: growing ellipses must not make it jump
+        self.ellipses = EllipseLayer(self.LEVELS)
+        self.ellipses.setZValue(10)
+        self.addItem(self.ellipses, ignoreBounds=True)
         self._labels: list[pg.TextItem] = []
         self._mean_brushes: list = []
         self._truth: list[pg.PlotCurveItem] = []
@@ -228,43 +220,31 @@ class MixtureCanvas(pg.PlotWidget):
     # ------------------------------------------------------------------ mixture
 
     def _ensure_components(self, k: int):
-        if len(self._ellipses) == k:
+        if len(self._labels) == k and self.ellipses.k == k:
             return
-        for curves in self._ellipses + self._halos:
-            for curve in curves:
-                self.removeItem(curve)
         for label in self._labels:
             self.removeItem(label)
         self.legend.clear()
         # many components: a smaller legend, so its rows above the plot leave the plot most of the height
         self.legend.opts["labelTextSize"] = f"{(13 if k <= 8 else 11) * self.scale:g}pt"
-        self._ellipses, self._halos, self._labels = [], [], []
+        self._labels = []
         # built once per k and reused: pyqtgraph caches symbol pixmaps per pen and brush
         self._mean_brushes = [pg.mkBrush(palette.qcolor(i)) for i in range(k)]
 
+        pens = []
         for i in range(k):
             color = palette.qcolor(i)
-            curves, halos = [], []
-            for level, width, style in zip(
-                self.LEVELS, (3.5, 2.5, 1.5), (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
-            ):
+            levels = []
+            for width, style in zip((3.5, 2.5, 1.5), (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)):
                 # a white band under each curve: the curve stays visible on a cloud of its own
                 # colour, and on white nothing changes; under every curve, so crossings stay clean
                 width *= self.scale
                 halo_pen = QPen(palette.HALO, width + 3.0 * self.scale)
                 halo_pen.setCosmetic(True)
-                halo = pg.PlotCurveItem(pen=halo_pen, antialias=True)
-                halo.setZValue(9)
-                self.addItem(halo, ignoreBounds=True)
-                halos.append(halo)
                 pen = QPen(color, width, style)
                 pen.setCosmetic(True)
-                curve = pg.PlotCurveItem(pen=pen, antialias=True)
-                curve.setZValue(10)
-                self.addItem(curve, ignoreBounds=True)
-                curves.append(curve)
-            self._ellipses.append(curves)
-            self._halos.append(halos)
+                levels.append((pen, halo_pen))
+            pens.append(levels)
             label = MeanLabel(str(i + 1), color=palette.INK, border=pg.mkPen(color, width=2),
                               fill=pg.mkBrush(255, 255, 255, 230))
             label_font = QFont()
@@ -277,6 +257,7 @@ class MixtureCanvas(pg.PlotWidget):
             swatch = pg.ScatterPlotItem(size=(14 if k <= 8 else 11) * self.scale, symbol="o", brush=pg.mkBrush(color),
                                         pen=pg.mkPen("w", width=1.5))
             self.legend.addItem(swatch, f"{i + 1}")
+        self.ellipses.set_pens(pens)
         if k == 0:  # no mixture (an empty canvas): no shade of an old one, no room kept for a legend
             self.density.set_mixture(None)
             self._label_means = np.empty((0, 2))
@@ -298,17 +279,10 @@ class MixtureCanvas(pg.PlotWidget):
         else:
             layer.set_colouring(colouring(responsibilities, hard=self.hard_labels))
         self.density.set_mixture(mixture)
+        self.ellipses.set_ellipses(mixture.means, mixture.covariances, 3 if self.show_third_ellipse else 2)
         relabelled = False
         for i in range(mixture.k):
-            mean, cov = mixture.means[i], mixture.covariances[i]
-            for level, curve, halo in zip(self.LEVELS, self._ellipses[i], self._halos[i]):
-                if level > 2 and not self.show_third_ellipse:
-                    curve.setData([], [])
-                    halo.setData([], [])
-                    continue
-                xy = ellipse_points(mean, cov, level)
-                curve.setData(xy[0], xy[1])
-                halo.setData(xy[0], xy[1])
+            mean = mixture.means[i]
             self._labels[i].setPos(float(mean[0]), float(mean[1]))
             text = f"{i + 1}   π = {mixture.weights[i]:.3f}"
             label = self.legend.items[i][1]
