@@ -63,11 +63,14 @@ CSV_POINTS = 100_000
 
 
 def _env(workdir: Path) -> dict:
+    """The starts' environment: this one's, without what would keep them from writing (and then
+    reading) emviz's bytecode and numba's cache, as a real install does. A shell with
+    PYTHONDONTWRITEBYTECODE=1 would otherwise make every "warm" start compile emviz again."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(workdir / "src")
     env["NUMBA_CACHE_DIR"] = str(workdir / "numba-cache")
     for name in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX", "EMVIZ_NUMBA"):
-        env.pop(name, None)  # the first start writes emviz's bytecode and numba's cache, as a real one does
+        env.pop(name, None)
     return env
 
 
@@ -148,6 +151,10 @@ def main(argv=None) -> int:
         try:
             env = _env(workdir)
             rows["demo, cold"].append(launch(env, "paint"))
+            if not any((workdir / "src" / "emviz").rglob("*.pyc")):
+                # e.g. PYTHONDONTWRITEBYTECODE set some other way than in the environment _env() cleans
+                print("  note: the cold start wrote no emviz bytecode: the 'warm' starts below compile it again",
+                      flush=True)
             rows["demo, warm"] += [launch(env, "paint") for _ in range(args.warm_runs)]
             if not args.no_kernel:
                 rows["1e5 CSV, cold kernel"].append(launch(env, "kernel", csv))
