@@ -271,6 +271,71 @@ class _Curve:
         iterations.flags.writeable = values.flags.writeable = False  # views: the buffers stay writable
         return iterations, values
 
+def _starting(dataset: Dataset | None, settings: Settings):
+    """(start, its first step, the EM steps after it, what is missing) for the user's own
+    points: never raises for data that cannot start, ``missing`` says why instead."""
+    n = 0 if dataset is None else dataset.n
+    if n < settings.k:
+        return None, None, iter(()), _need_points(n, settings.k)
+    try:
+        start = settings.start(dataset)
+        steps = settings.em(dataset, start)
+        first = next(steps)
+    except (DataError, ValueError) as exc:
+        return None, None, iter(()), str(exc)
+    return start, first, steps, ""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A new start worked out by :meth:`Plan.work`, for :meth:`Session.adopt`."""
+
+    dataset: Dataset | None  # the data it starts on (None: the user erased every point)
+    planned_on: np.ndarray  # the session's points when it was planned
+    settings: Settings
+    new_data: bool  # data given to change(): they replace whatever the session has by then
+    edited: bool  # the user's own edited points, kept as they are
+    start: gmm.Mixture | None
+    first: gmm.EMStep | None  # iteration 0: the start and its log-likelihood
+    steps: Iterator[gmm.EMStep]
+    missing: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What :meth:`Session.change` was asked to do (:meth:`Session.plan`).
+
+    :meth:`work` does the long part, the initialisation (k-means at a million points
+    takes a second or more) and the first E-step. It reads only the data set and the
+    settings, which nothing changes, so it is safe in any thread while the session
+    goes on being drawn.
+    """
+
+    dataset: Dataset | None
+    planned_on: np.ndarray
+    settings: Settings
+    new_data: bool
+    edited: bool
+
+    @property
+    def n(self) -> int:
+        """How many points the new start is worked out on."""
+        return 0 if self.dataset is None else self.dataset.n
+
+    def work(self) -> Prepared:
+        """The start, its first E-step and the EM run after it; raises DataError or ValueError
+        with what to change when data given to change() cannot start (the user's edited
+        points never raise: :attr:`Prepared.missing` says what they lack)."""
+        dataset, settings = self.dataset, self.settings
+        if self.edited:
+            start, first, steps, missing = _starting(dataset, settings)
+        else:
+            start = settings.start(dataset)
+            steps = settings.em(dataset, start)
+            first, missing = next(steps), ""
+        return Prepared(dataset, self.planned_on, settings, self.new_data, self.edited, start, first, steps, missing)
+
+
 class Session:
     """One exploration: the data, the settings, the start they give, and the history since then.
 
@@ -503,25 +568,44 @@ class Session:
         Raises DataError or ValueError (and changes nothing) when they cannot start;
         new settings on the user's own edited points are taken even then, and
         :attr:`missing` says what is missing. Clears the undo list.
+        The same as ``adopt(plan(dataset, settings).work())``, all here and now.
         """
+        self.adopt(self.plan(dataset, settings).work())
+
+    def plan(self, dataset: Dataset | None = None, settings: Settings | None = None) -> "Plan":
+        """What :meth:`change` would do, pinned down now and done later: the window works a
+        large data set's start out in another thread (:meth:`Plan.work`, the initialisation
+        and the first E-step) and hands the result to :meth:`adopt`. Changes nothing."""
         settings = settings or self._settings
         if dataset is None and self._edited:
-            self._settings = settings
-            self._fresh_start()
+            return Plan(self._dataset, self._points, settings, new_data=False, edited=True)
+        return Plan(dataset or self._dataset, self._points, settings, new_data=dataset is not None, edited=False)
+
+    def adopt(self, prepared: "Prepared") -> bool:
+        """Take a start worked out by :meth:`Plan.work`; clears the undo list.
+
+        False (and nothing changes) when it was planned on points the session no longer
+        has (an edit or an undo came in between) and was not a change of data: plan again.
+        """
+        if not prepared.new_data and prepared.planned_on is not self._points:
+            return False
+        if prepared.edited:
+            self._settings = prepared.settings
         else:
-            dataset = dataset or self._dataset
-            start = settings.start(dataset)
-            steps = settings.em(dataset, start)
-            first = next(steps)  # iteration 0: the start and its log-likelihood
+            dataset = prepared.dataset
             self._template = self._dataset = dataset
             self._points = dataset.points
             self._edited = False
-            self._settings, self._start = settings, start
-            self._history = [_snapshot(first, START)]
-            self._steps = steps
-            self._error = self._missing = ""
+            self._settings = prepared.settings
+        self._take_start(prepared.start, prepared.first, prepared.steps, prepared.missing)
         self._undo.clear()
         self._redo.clear()
+        return True
+
+    def _take_start(self, start, first, steps, missing: str) -> None:
+        self._start, self._steps = start, steps
+        self._history = [] if first is None else [_snapshot(first, START)]
+        self._error, self._missing = "", missing
 
     def reset(self) -> None:
         """Back to iteration 0 with the same start."""
@@ -717,20 +801,7 @@ class Session:
 
     def _fresh_start(self) -> None:
         """A start from the settings on the current points, or what is missing for one."""
-        self._start, self._history, self._steps = None, [], iter(())
-        self._error = self._missing = ""
-        k = self._settings.k
-        if self.n < k:
-            self._missing = _need_points(self.n, k)
-            return
-        try:
-            start = self._settings.start(self._dataset)
-            steps = self._settings.em(self._dataset, start)
-            first = next(steps)
-        except (DataError, ValueError) as exc:
-            self._missing = str(exc)
-            return
-        self._start, self._history, self._steps = start, [_snapshot(first, START)], steps
+        self._take_start(*_starting(self._dataset, self._settings))
 
     # ------------------------------------------------------------------ undo
 

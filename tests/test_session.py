@@ -1,6 +1,7 @@
 """The state of one exploration, without any widget."""
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -356,3 +357,62 @@ def test_the_curve_and_the_history_view_follow_every_change_of_the_history():
     session.change(settings=session.settings.replace(k=2))
     assert session.history_generation != before
     agrees()
+
+
+def _state(session):
+    return (session.dataset, session.settings, session.history, session.start, session.missing,
+            session.can_undo, session.history_generation)
+
+
+def test_a_start_planned_and_worked_out_in_another_thread_is_the_start_change_makes():
+    data = generate(400, 3, seed=2)
+    settings = Settings(k=3, init="kmeans", seed=4, tol=0.0, max_iter=4)
+    here = Session(data, Settings(k=2))
+    here.change(settings=settings)
+    there = Session(data, Settings(k=2))
+    there.add_points([[0.0, 0.0]])
+    there.undo()  # an undo list, which adopting clears
+    plan = there.plan(settings=settings)
+    before = _state(there)
+    found = []
+    worker = threading.Thread(target=lambda: found.append(plan.work()))
+    worker.start()
+    worker.join()
+    assert _state(there) == before  # planning and working out change nothing
+    assert there.adopt(found[0])
+    assert there.settings == settings and not there.can_redo
+    for session in (here, there):
+        for step in session.steps:
+            session.append(step)
+    assert [s.log_likelihood for s in there.history] == [s.log_likelihood for s in here.history]
+    np.testing.assert_array_equal(there.last.mixture.means, here.last.mixture.means)
+
+
+def test_a_start_planned_on_points_edited_since_is_refused_and_new_data_are_not():
+    data = generate(300, 3, seed=5)
+    session = Session(data, Settings(k=3))
+    settings_only = session.plan(settings=Settings(k=2)).work()
+    new_data = session.plan(generate(200, 2, seed=6), Settings(k=2)).work()
+    session.add_points([[1.0, 2.0], [3.0, 4.0]])  # the user draws while the start is worked out
+    before = _state(session)
+    assert not session.adopt(settings_only)
+    assert _state(session) == before and session.n == 302
+    # planned again on the points as they are now, it is taken, the edits kept
+    assert session.adopt(session.plan(settings=Settings(k=2)).work())
+    assert session.settings.k == 2 and session.n == 302 and session.edited
+    assert session.adopt(new_data)  # data the user asked for replace what is there
+    assert session.n == 200 and not session.edited and session.last.iteration == 0
+
+
+def test_a_plan_that_cannot_start_raises_in_work_and_leaves_the_session_alone():
+    session = Session(generate(100, 2, seed=1), Settings(k=2))
+    before = _state(session)
+    plan = session.plan(settings=Settings(k=500))
+    with pytest.raises(DataError, match="fewer than k=500"):
+        plan.work()
+    assert _state(session) == before
+    # on the user's own points the settings are taken and what is missing is said instead
+    session.remove_points(range(95))
+    edited = session.plan(settings=Settings(k=8)).work()
+    assert session.adopt(edited)
+    assert session.settings.k == 8 and session.last is None and session.missing == "need at least 8 points for k=8: add 3 more"
