@@ -62,8 +62,9 @@ def make_window(request, qtbot, errors):
     try:
         for window in windows:
             window.loader.cancel()
+            window.starter.close()  # joins a start still being worked out
             window.runner.stop()
-            for runner in (window.runner, window.loader._runner):
+            for runner in (window.runner, window.loader._runner, window.starter._runner):
                 assert runner._thread is None and not runner._finishing
         if "errors" not in inspect.signature(request.function).parameters:
             assert errors == [], f"the window showed a message the test does not expect: {errors}"

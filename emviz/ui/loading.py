@@ -1,17 +1,19 @@
-"""Opening a CSV file off the GUI thread: real progress, Cancel, and the table when it is read.
+"""Work off the GUI thread with progress and Cancel, and opening a CSV file that way.
+
+:class:`Background` runs one piece of work at a time as an :class:`emviz.jobs.Job` in its
+own thread: what it does in words, progress, Cancel, and a newer piece replacing the one
+under way. Until the work ends nothing of the window's state changes: Cancel, or a
+failure, leaves the data, settings and history as they were. :class:`LoadingBar` shows it
+in the status bar ("Loading NAME: 34 of 80 MB", a progress bar or a busy indicator, and
+Cancel), only once the work has taken longer than :data:`SHOW_AFTER_MS`, so work done in a
+moment never flashes a bar. emviz.ui.starting sets up a new start on many points with it.
 
 :class:`CsvLoader` runs the reading (:func:`emviz.data.csvfile.iter_csv_table`, the file
-read and parsed in pieces) and the choice of the two columns shown as one
-:class:`emviz.jobs.Job` in its own thread. It reports the bytes read and parsed, and at the
-end either :class:`Loaded` (the table and the data set to show) or a message naming file,
-line and column, exactly the message reading in the GUI thread gives. Until the end nothing
-of the window's state changes: Cancel, or a failure, leaves the data, settings and history
-as they were. A new file asked for while one loads replaces it: the first is cancelled and
+read and parsed in pieces) and the choice of the two columns shown. It reports the bytes
+read and parsed, and at the end either :class:`Loaded` (the table and the data set to
+show) or a message naming file, line and column, exactly the message reading in the GUI
+thread gives. A new file asked for while one loads replaces it: the first is cancelled and
 the user is told so (what the user chose last is what the window shows).
-
-:class:`LoadingBar` shows it in the status bar: "Loading NAME: 34 of 80 MB", a progress bar
-and Cancel, only once a load has taken longer than :data:`SHOW_AFTER_MS`, so a file that
-reads in a moment never flashes a bar.
 """
 
 from __future__ import annotations
@@ -75,21 +77,28 @@ def _megabytes(n_bytes: int) -> str:
     return f"{n_bytes / 1e6:.0f}" if n_bytes >= 10e6 else f"{n_bytes / 1e6:.1f}"
 
 
-class CsvLoader(QObject):
-    """Loads one CSV file at a time in a thread; a new :meth:`start` cancels the load under way."""
+class Background(QObject):
+    """One piece of work at a time in its own thread, with what it does in words, progress
+    and Cancel; a new :meth:`_begin` replaces the work under way, quietly.
 
-    started = Signal(str)  # path
+    Until the work ends nothing of the window's state changes: a subclass turns its last
+    result into its own signal (:meth:`_deliver`), a failure into :attr:`failed` with the
+    message to show, and Cancel leaves everything as it was.
+    """
+
+    started = Signal(str)  # the subject: a file's path, what a start is worked out on
     progressed = Signal(float, str)  # fraction done (0..1), what is done in words
-    loaded = Signal(object)  # Loaded
-    failed = Signal(str)  # the message to show: file, line, column, what would fix it
-    cancelled = Signal(str)  # path
+    failed = Signal(str)  # the message to show: what, where and what would fix it
+    cancelled = Signal(str)  # the subject
     running_changed = Signal(bool)
+
+    measured = True  # False: no progress is reported, the bar only says the work goes on
+    cancel_tip = "Stop; the current data, settings and history stay"
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.chunk_rows: int | None = None  # rows parsed between progress reports (None: the reader's default)
-        self.path: str | None = None
-        self._result: Loaded | None = None
+        self.subject: str | None = None
+        self._result = None
         self._failure: str | None = None
         self._runner = JobRunner(self)
         self._runner.result.connect(self._on_result)
@@ -100,41 +109,59 @@ class CsvLoader(QObject):
     def running(self) -> bool:
         return self._runner.running
 
-    def start(self, path, columns=None) -> str | None:
-        """Load ``path`` in the background; returns the path of a load this one cancelled, if any."""
-        replaced = self.path if self.running else None
+    def describe(self) -> str:
+        """The work under way in a few words, for the status bar."""
+        return str(self.subject)
+
+    def progress_text(self, words: str) -> str:
+        """What the status bar says for a progress report's ``words``."""
+        return words
+
+    def _begin(self, results, subject: str, name: str) -> str | None:
+        """Run ``results`` (an iterator) in the background; the subject of the work it replaced, if any."""
+        replaced = self.subject if self.running else None
         if replaced is not None:
-            self.cancel()
-        self.path = str(path)
+            self.subject = None  # quietly: the caller says what replaced what
+            self._halt()
+            self.running_changed.emit(False)
+        self.subject = subject
         self._result = self._failure = None
-        job = Job(_reading(self.path, columns, self.chunk_rows), is_last=lambda r: isinstance(r, Loaded),
-                  name="load-csv")
-        self._runner.start(job, budget=2**62)
-        self.started.emit(self.path)
+        self._runner.start(Job(results, is_last=self._is_last, name=name), budget=2**62)
+        self.started.emit(subject)
         self.running_changed.emit(True)
         return replaced
 
     def cancel(self) -> bool:
-        """Stop the load under way (within one piece of the file); nothing it read is kept."""
+        """Stop the work under way; nothing it did is kept."""
         if not self.running:
             return False
-        path, self.path = self.path, None  # first: stop() says finished, which is no failure
-        self._runner.stop()  # joins the thread; what it still had queued is dropped
+        subject, self.subject = self.subject, None  # first: stopping says finished, which is no failure
+        self._halt()
         self.running_changed.emit(False)
-        self.cancelled.emit(path)
+        self.cancelled.emit(subject)
         return True
+
+    def close(self) -> None:
+        """Cancel, and join every thread this has started (before the window goes)."""
+        self.cancel()
+        self._runner.stop()
+
+    def _halt(self) -> None:
+        self._runner.stop()  # joins the thread; what it still had queued is dropped
+
+    def _is_last(self, result) -> bool:
+        return True
+
+    def _take(self, result) -> None:
+        """A result arrived (the last one is kept for :meth:`_deliver`)."""
+        self._result = result
+
+    def _deliver(self, result) -> None:
+        raise NotImplementedError
 
     @Slot(object)
     def _on_result(self, item):
-        if isinstance(item, Loaded):
-            self._result = item
-        else:
-            name = Path(self.path).name
-            if item.phase == "checking":
-                words = f"{name}: checking column {item.done} of {item.total}"
-            else:
-                words = f"{name}: {item.phase} {_megabytes(item.done)} of {_megabytes(item.total)} MB"
-            self.progressed.emit(item.fraction, words)
+        self._take(item)
 
     @Slot(str)
     def _on_failed(self, message):
@@ -142,23 +169,72 @@ class CsvLoader(QObject):
 
     @Slot(str)
     def _on_finished(self, reason):
-        if self.path is None:  # cancelled: cancel() said so already
+        if self.subject is None:  # cancelled or replaced: said already
             return
         result, failure = self._result, self._failure
-        self.path = None
+        self.subject = None
         self.running_changed.emit(False)
         if result is not None and reason == FINISHED_DONE:
-            self.loaded.emit(result)
+            self._deliver(result)
         else:
-            self.failed.emit(failure or "the file could not be read (the reading stopped)")
+            self.failed.emit(failure or "the work stopped before it ended")
+
+
+class CsvLoader(Background):
+    """Loads one CSV file at a time in a thread; a new :meth:`start` cancels the load under way."""
+
+    loaded = Signal(object)  # Loaded
+    cancel_tip = "Stop loading; the current data, settings and history stay"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.chunk_rows: int | None = None  # rows parsed between progress reports (None: the reader's default)
+
+    @property
+    def path(self) -> str | None:
+        return self.subject
+
+    def describe(self) -> str:
+        return f"Loading {Path(self.subject).name}" if self.subject else ""
+
+    def start(self, path, columns=None) -> str | None:
+        """Load ``path`` in the background; returns the path of a load this one cancelled, if any."""
+        path = str(path)
+        return self._begin(_reading(path, columns, self.chunk_rows), path, "load-csv")
+
+    def _is_last(self, result) -> bool:
+        return isinstance(result, Loaded)
+
+    def _take(self, item):
+        if isinstance(item, Loaded):
+            self._result = item
+            return
+        name = Path(self.subject).name
+        if item.phase == "checking":
+            words = f"{name}: checking column {item.done} of {item.total}"
+        else:
+            words = f"{name}: {item.phase} {_megabytes(item.done)} of {_megabytes(item.total)} MB"
+        self.progressed.emit(item.fraction, words)
+
+    def progress_text(self, words: str) -> str:
+        return f"Loading {words}"
+
+    def _deliver(self, result):
+        self.loaded.emit(result)
+
+    @Slot(str)
+    def _on_finished(self, reason):
+        if self.subject is not None and not (self._result is not None and reason == FINISHED_DONE):
+            self._failure = self._failure or "the file could not be read (the reading stopped)"
+        super()._on_finished(reason)
 
 
 class LoadingBar(QWidget):
-    """What a slow load shows in the status bar: what is read, how much of it, and Cancel."""
+    """What slow background work shows in the status bar: what it does, how far it is, and Cancel."""
 
-    def __init__(self, loader: CsvLoader, parent=None):
+    def __init__(self, work: Background, parent=None):
         super().__init__(parent)
-        self.loader = loader
+        self.work = work
         self.show_after_ms = SHOW_AFTER_MS
         self.label = QLabel()
         self.bar = QProgressBar()
@@ -167,7 +243,7 @@ class LoadingBar(QWidget):
         self.bar.setFormat("%p%")
         self.bar.setMinimumWidth(160)
         self.cancel = QPushButton("Cancel")
-        self.cancel.setToolTip("Stop loading; the current data, settings and history stay")
+        self.cancel.setToolTip(work.cancel_tip)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 0, 6, 0)
         layout.addWidget(self.label)
@@ -176,21 +252,22 @@ class LoadingBar(QWidget):
         self._delay = QTimer(self)
         self._delay.setSingleShot(True)
         self._delay.timeout.connect(self._appear)
-        self.cancel.clicked.connect(loader.cancel)
-        loader.started.connect(self._on_started)
-        loader.progressed.connect(self._on_progressed)
-        loader.running_changed.connect(self._on_running_changed)
+        self.cancel.clicked.connect(work.cancel)
+        work.started.connect(self._on_started)
+        work.progressed.connect(self._on_progressed)
+        work.running_changed.connect(self._on_running_changed)
         self.hide()
 
     @Slot(str)
-    def _on_started(self, path):
-        self.label.setText(f"Loading {Path(path).name}")
+    def _on_started(self, subject):
+        self.label.setText(self.work.describe())
+        self.bar.setRange(0, 1000 if self.work.measured else 0)  # 0, 0: Qt's busy indicator
         self.bar.setValue(0)
         self._delay.start(self.show_after_ms)
 
     @Slot(float, str)
     def _on_progressed(self, fraction, words):
-        self.label.setText(f"Loading {words}")
+        self.label.setText(self.work.progress_text(words))
         self.bar.setValue(round(1000 * fraction))
 
     @Slot(bool)
@@ -201,7 +278,7 @@ class LoadingBar(QWidget):
 
     @Slot()
     def _appear(self):
-        if self.loader.running:
+        if self.work.running:
             self.show()
 
 

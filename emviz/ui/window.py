@@ -36,6 +36,7 @@ from emviz.ui.interaction import Interaction
 from emviz.ui.keyboard import WindowKeys
 from emviz.ui.likelihood import LikelihoodPlot
 from emviz.ui.loading import CsvLoader, Loaded, LoadingBar, in_background, read_now
+from emviz.ui.starting import BACKGROUND_START_POINTS, StartSetter, refusal
 from emviz.ui.params import ParameterTable
 from emviz.ui.pointdensity import DENSITY_THRESHOLD
 from emviz.worker import FRAME_SECONDS, EMRunner, point_colours
@@ -432,9 +433,24 @@ class MainWindow(QMainWindow):
             self.say(self.session.missing)
         return bool(self.session.missing)
 
+    def _wait_for_start(self, budget: int) -> bool:
+        """While a new start is set up, a Step or Run waits for it; True when it does."""
+        if not self.starter.running:
+            return False
+        if budget == RUN_BUDGET and self._queued_budget == RUN_BUDGET:  # Space again: not after all
+            self._queued_budget = 0
+            self.say("The run will not start when the new start is ready")
+            return True
+        self._queued_budget = budget
+        what = "The run starts" if budget == RUN_BUDGET else "One step follows"
+        self.say(f"{self.starter.describe()}… {what} when it is ready")
+        return True
+
     @Slot()
     def step(self):
         """Exactly one EM iteration."""
+        if self._wait_for_start(1):
+            return
         if self.runner.running:
             self.say("EM is running: pause it (Space) to go one step at a time")
             return
@@ -454,6 +470,8 @@ class MainWindow(QMainWindow):
             # next run starts from the newest snapshot on show
             self.runner.pause(now=True)
             self.session.carry_on(self.session.settings)
+            return
+        if self._wait_for_start(RUN_BUDGET):
             return
         if self._say_missing():
             return
@@ -665,33 +683,70 @@ class MainWindow(QMainWindow):
             self.session.carry_on(self.session.settings)
 
     def _apply(self, dataset: Dataset | None = None, settings: Settings | None = None, *, table=None) -> bool:
-        """Stop, then switch data and/or settings; on bad input say why and keep everything as it was."""
+        """Stop, then switch data and/or settings; on bad input say why and keep everything as it was.
+
+        On more than :attr:`background_start_points` points the new start is worked out in
+        another thread (emviz.ui.starting): this returns True at once, the window goes on
+        showing what it had, and the change lands when the start is ready.
+        """
         self._stop_run()
         if dataset is not None:  # data chosen now win over a file still loading
             self.loader.cancel()
         if dataset is not None and settings is None:
             settings = settings_for_new_data(self.session.dataset, dataset, self.session.settings)
+        self._forget_start()  # what was asked last wins
+        plan = self.session.plan(dataset, settings)
+        data = dataset or self.session.dataset
+        source = data.source if data is not None else "the drawn points"  # (drawn points are never refused)
+        if plan.n > self.background_start_points:
+            self.starter.start(plan, source, table)
+            return True
         try:
             with _busy():
-                self.session.change(dataset, settings)
+                prepared = plan.work()
         except Exception as exc:  # noqa: BLE001 - said to the user; the data, settings and history stay
-            message = " ".join(str(exc).split()) or type(exc).__name__
-            if not isinstance(exc, ValueError):  # not a refusal the engine meant to make: say what it was
-                message = f"{type(exc).__name__}: {message}"
-            source = (dataset or self.session.dataset).source
-            if source not in message:  # every message about data names where they come from
-                message = f"{source}: {message}"
-            self.show_error("Cannot use these settings", message)
-            self.model_controls.show_settings(self.session.settings)
-            self._draw_latest()
+            self._refused(refusal(exc, source))
             return False
+        self._adopt(prepared, table)
+        return True
+
+    def _adopt(self, prepared, table=None):
+        """Show a new start (worked out here or in the background)."""
+        if not self.session.adopt(prepared):  # the points were edited meanwhile: again, on them
+            self._apply(settings=prepared.settings)
+            return
         self._paused = False
-        if dataset is not None:
+        if prepared.new_data:
             self._table = table
             self._show_dataset()
         self.model_controls.show_settings(self.session.settings)
         self._draw_latest()
-        return True
+        budget, self._queued_budget = self._queued_budget, 0
+        if budget:
+            (self.run_or_pause if budget == RUN_BUDGET else self.step)()
+
+    def _refused(self, message: str):
+        self._queued_budget = 0
+        self.show_error("Cannot use these settings", message)
+        self.model_controls.show_settings(self.session.settings)
+        self._draw_latest()
+
+    def _forget_start(self):
+        """Drop a start still being worked out (a newer change replaces it)."""
+        if self.starter.running:
+            self._forgetting = True
+            try:
+                self.starter.cancel()
+            finally:
+                self._forgetting = False
+
+    @Slot(str)
+    def _on_start_cancelled(self, subject):
+        self._queued_budget = 0
+        if self._forgetting:
+            return
+        self.model_controls.show_settings(self.session.settings)
+        self.say("Stopped setting up the new start: the data, settings and history are as they were")
 
     @Slot()
     def _on_model_changed(self, *_):
@@ -701,7 +756,12 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot use these settings", str(exc))
             self.model_controls.show_settings(self.session.settings)
             return
+        plan = self.starter.plan if self.starter.running else None
+        if plan is not None and plan.new_data:  # new data are being set up: with these settings now
+            self._apply(plan.dataset, settings, table=self.starter.context)
+            return
         if settings == self.session.settings:
+            self._forget_start()  # back to the settings in force: a start set up for others is not wanted
             return
         was_running = self.runner.running
         self._stop_run()
@@ -797,6 +857,15 @@ class MainWindow(QMainWindow):
         self.loader = CsvLoader(self)
         self.loading_bar = LoadingBar(self.loader)
         self.statusBar().insertWidget(1, self.loading_bar)  # beside the state, left of the numbers
+        self.background_start_points = BACKGROUND_START_POINTS
+        self.starter = StartSetter(self)
+        self.start_bar = LoadingBar(self.starter)
+        self.statusBar().insertWidget(1, self.start_bar)
+        self._queued_budget = 0  # a Step (1) or Run asked for while a start is set up: done when it is ready
+        self._forgetting = False
+        self.starter.ready.connect(self._adopt)
+        self.starter.failed.connect(self._refused)
+        self.starter.cancelled.connect(self._on_start_cancelled)
         self.loader.loaded.connect(self._show_loaded)
         self.loader.failed.connect(lambda message: self.show_error("Cannot open the file", message))
         self.loader.cancelled.connect(
@@ -1032,7 +1101,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event):
         # stop the workers and join their threads before Qt tears the window down
-        self.loader.cancel()
+        self.loader.close()
+        self.starter.close()
         self.runner.stop()
         super().closeEvent(event)
 

@@ -1,0 +1,161 @@
+"""A new start on many points is worked out off the GUI thread (emviz.ui.starting).
+
+The window's threshold is lowered so that the article's points take that path; the work
+itself is held on an event, so every test sees the window while the start is under way.
+"""
+
+import threading
+
+import numpy as np
+import pytest
+
+from emviz.data import generate
+from emviz.session import Plan, Session, Settings
+
+
+@pytest.fixture
+def held(monkeypatch):
+    """Plan.work waits for ``held.release()``; ``held.threads`` are the threads it ran in."""
+
+    class Held:
+        def __init__(self):
+            self.gate = threading.Event()
+            self.threads = []
+            self.entered = threading.Semaphore(0)
+
+        def release(self):
+            self.gate.set()
+
+    held = Held()
+    work = Plan.work
+
+    def held_work(plan):
+        held.threads.append(threading.get_ident())
+        held.entered.release()
+        assert held.gate.wait(30), "the test never released the start"
+        return work(plan)
+
+    monkeypatch.setattr(Plan, "work", held_work)
+    yield held
+    held.release()  # whatever the test did, nothing stays blocked
+
+
+@pytest.fixture
+def window(make_window):
+    window = make_window()
+    window.background_start_points = 0  # every start in the background
+    window.start_bar.show_after_ms = 0
+    return window
+
+
+def state(window):
+    s = window.session
+    return s.dataset, s.settings, list(s.history), s.start
+
+
+def test_a_new_start_is_worked_out_in_another_thread_while_the_window_goes_on(qtbot, window, held):
+    before = state(window)
+    window.model_controls.k.setValue(4)
+    # the change returned at once: the old start is on show, the new one is being worked out
+    assert held.entered.acquire(timeout=10)
+    assert state(window) == before and window.starter.running
+    assert held.threads == [held.threads[0]] and held.threads[0] != threading.get_ident()
+    qtbot.waitUntil(window.start_bar.isVisible)
+    assert window.start_bar.label.text() == "Setting up the start: random on 600 points, k = 4"
+    assert window.start_bar.bar.maximum() == 0  # Qt's busy indicator: k-means says nothing of progress
+    window.look_at(0)  # the window answers meanwhile
+    with qtbot.waitSignal(window.starter.ready, timeout=30_000):
+        held.release()
+    assert not window.start_bar.isVisible()
+    s = window.session
+    assert s.settings.k == 4 and [x.iteration for x in s.history] == [0]
+    assert window.params.rowCount() == 4 and window.model_controls.k.value() == 4
+    # the start made in the thread is the one the same change makes at once
+    here = Session(before[0], before[1])
+    here.change(settings=s.settings)
+    np.testing.assert_array_equal(s.start.means, here.start.means)
+    assert s.history[0].log_likelihood == here.history[0].log_likelihood
+
+
+def test_run_and_step_asked_for_meanwhile_follow_the_start(qtbot, window, held):
+    window.model_controls.k.setValue(2)
+    assert held.entered.acquire(timeout=10)
+    window.run_controls.run.click()
+    assert not window.runner.running and "The run starts when it is ready" in window.notice.text()
+    assert window.notice.text().startswith("Setting up the start: random on 600 points, k = 2")
+    with qtbot.waitSignal(window.runner.running_changed, timeout=30_000):
+        held.release()
+    assert window.session.settings.k == 2
+    qtbot.waitUntil(lambda: window.session.last.iteration >= 1, timeout=30_000)
+    window.run_or_pause()  # pause
+    assert not window.runner.running
+    assert window.session.last.iteration >= 1 and window.session.last.mixture.k == 2
+    # Space twice while waiting: no run after all
+    window.model_controls.k.setValue(3)
+    window.run_or_pause()
+    window.run_or_pause()
+    assert "will not start" in window.notice.text()
+    with qtbot.waitSignal(window.starter.ready, timeout=30_000):
+        held.release()
+    assert not window.runner.running and [x.iteration for x in window.session.history] == [0]
+
+
+def test_cancel_keeps_everything_and_drops_the_work(qtbot, window, held):
+    before = state(window)
+    window.model_controls.k.setValue(5)
+    assert held.entered.acquire(timeout=10)
+    qtbot.waitUntil(window.start_bar.isVisible)
+    window.start_bar.cancel.click()
+    assert state(window) == before and not window.starter.running
+    assert window.model_controls.k.value() == 3  # the control shows the k in force again
+    assert "Stopped setting up the new start" in window.notice.text()
+    held.release()
+    assert window.starter._runner.wait_finishing(30_000)  # the abandoned work ended; its result is dropped
+    qtbot.wait(50)
+    assert state(window) == before
+
+
+def test_a_refusal_worked_out_in_the_thread_is_said_and_the_state_stays(qtbot, window, held, errors):
+    before = state(window)
+    assert window._apply(generate(15, 2, seed=0), Settings(k=20))  # taken: the refusal comes from the thread
+    assert held.entered.acquire(timeout=10) and state(window) == before
+    held.release()
+    qtbot.waitUntil(lambda: bool(errors), timeout=30_000)
+    # the message a start refused at once gives, naming where the data come from
+    assert errors == ["generated: 15 points are fewer than k=20 components; decrease k or use more data"]
+    assert errors[0] in window.notice.text()
+    window.background_start_points = 10**9
+    assert not window._apply(generate(15, 2, seed=0), Settings(k=20))  # refused at once: the same words
+    assert errors[1] == errors[0]
+    assert state(window) == before and window.model_controls.k.value() == 3 and not window.starter.running
+
+
+def test_the_newest_change_wins(qtbot, window, held):
+    window.model_controls.k.setValue(4)
+    assert held.entered.acquire(timeout=10)  # k = 4 is being worked out
+    window.model_controls.k.setValue(5)
+    held.release()
+    qtbot.waitUntil(lambda: window.session.settings.k == 5 and not window.starter.running, timeout=30_000)
+    assert window.starter._runner.wait_finishing(30_000)
+    qtbot.wait(50)
+    assert window.session.settings.k == 5 and len(held.threads) == 2
+
+
+def test_points_drawn_meanwhile_are_kept_and_the_start_is_worked_out_again_on_them(qtbot, window, held):
+    window.model_controls.k.setValue(2)
+    assert held.entered.acquire(timeout=10)
+    window.interaction.add_points(np.array([[0.5, 0.5], [1.0, 1.0]]), join=False)
+    n = window.session.n
+    with qtbot.waitSignal(window.starter.ready, timeout=30_000):
+        held.release()  # planned on the old points: refused by the session, planned again
+    qtbot.waitUntil(lambda: window.session.settings.k == 2 and not window.starter.running, timeout=30_000)
+    assert window.session.n == n and window.session.edited and len(held.threads) == 2
+    assert [x.iteration for x in window.session.history] == [0]
+
+
+def test_below_the_threshold_the_start_is_made_at_once(window, held):
+    window.background_start_points = window.session.n  # the article's points: at once
+    held.release()
+    window.model_controls.k.setValue(2)
+    assert window.session.settings.k == 2 and not window.starter.running
+    assert held.threads == [threading.get_ident()]
