@@ -510,9 +510,10 @@ class Session:
         return self._evaluator_now().responsibilities(_posterior(step), transposed=True, rows=rows)
 
     def colours_function(self):
-        """``colours(step, rgb, hard)``: every point's ARGB32 colour under ``step`` (the
-        components' colours ``rgb`` (k, 3) mixed by responsibility, or the most likely
-        one's), for the points as they are now, safe in another thread.
+        """``colours(step, rgb, hard, rows=None)``: every point's ARGB32 colour under ``step``
+        (the components' colours ``rgb`` (k, 3) mixed by responsibility, or the most likely
+        one's), or those of the points ``rows``, for the points as they are now, safe in
+        another thread.
 
         One pass over the points (the compiled kernel's, once it is ready): the worker
         colours the snapshots the window draws with it; bound to the current points'
@@ -521,8 +522,8 @@ class Session:
         """
         evaluator = self._evaluator_now()
 
-        def colours(step: gmm.EMStep, rgb, hard: bool) -> np.ndarray:
-            return evaluator.colours(_posterior(step), rgb, hard=hard)
+        def colours(step: gmm.EMStep, rgb, hard: bool, rows: np.ndarray | None = None) -> np.ndarray:
+            return evaluator.colours(_posterior(step), rgb, hard=hard, rows=rows)
 
         return colours
 

@@ -6,6 +6,7 @@ import threading
 import numpy as np
 from PySide6.QtCore import Qt
 
+from emviz import gmm
 from emviz.data import generate
 from emviz.session import Settings
 from emviz.ui import palette
@@ -69,38 +70,72 @@ def test_at_lecture_speed_every_iteration_is_drawn(qtbot, make_window):
     assert sorted(set(drawn)) == list(range(1, newest + 1)) and drawn == sorted(drawn)
 
 
-def test_the_worker_colours_the_points_not_the_gui_thread(qtbot, make_window):
-    window = make_window(generate(20_000, 3, seed=6), Settings(k=3, tol=1e-6))
-    session = window.session
+def _watch_colouring(monkeypatch, session):
+    """Calls in the GUI thread: ("colours", number of points) of the one-pass colouring, and
+    ("responsibilities", ...) of the (k, n) route the window must not take any more."""
     gui = threading.get_ident()
-    colouring_in_gui = []
+    calls = []
+    colours = gmm.Evaluator.colours
+
+    def watched_colours(self, mixture, rgb, *, hard=False, rows=None):
+        if threading.get_ident() == gui:
+            calls.append(("colours", self.n if rows is None else len(rows)))
+        return colours(self, mixture, rgb, hard=hard, rows=rows)
+
+    monkeypatch.setattr(gmm.Evaluator, "colours", watched_colours)
     responsibilities = session.responsibilities
 
-    def watched(step, rows=None):
-        if threading.get_ident() == gui:
-            colouring_in_gui.append(step.iteration)
+    def watched_responsibilities(step, rows=None):
+        calls.append(("responsibilities", step.iteration))
         return responsibilities(step, rows)
 
-    session.responsibilities = watched
+    monkeypatch.setattr(session, "responsibilities", watched_responsibilities)
+    return calls
+
+
+def test_the_worker_colours_the_points_not_the_gui_thread(qtbot, make_window, monkeypatch):
+    window = make_window(generate(20_000, 3, seed=6), Settings(k=3, tol=1e-6))
+    session = window.session
+    calls = _watch_colouring(monkeypatch, session)
     window.canvas.grab()  # painted at rest: the GUI colours what it shows of iteration 0 now, not later
-    colouring_in_gui.clear()
+    calls.clear()
     window.run_controls.speed.setValue(MAX_SPEED)
     window.run_controls.run.click()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=120_000)
     assert session.last.converged and window._drawn == session.history_length - 1
-    assert colouring_in_gui == []  # every frame drew colours the worker made
-    expected = palette.point_colors(responsibilities(session.last), hard=False)
+    assert calls == []  # every frame drew colours the worker made
+    expected = palette.point_colors(gmm.responsibilities(session.points, session.last.mixture).T, hard=False)
     np.testing.assert_array_equal(window.canvas.points.colors(), expected)
     # with hard labels, the worker's colours are hard ones
     window.run_controls.hard_labels.setChecked(True)
     window.reset()
     window.canvas.grab()
-    colouring_in_gui.clear()  # the redraws at rest (the converged iteration, then 0) are the GUI's own
+    calls.clear()  # the redraws at rest (the converged iteration, then 0) are the GUI's own
     window.run_controls.run.click()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=120_000)
-    expected = palette.point_colors(responsibilities(session.last), hard=True)
+    expected = palette.point_colors(gmm.responsibilities(session.points, session.last.mixture).T, hard=True)
     np.testing.assert_array_equal(window.canvas.points.colors(), expected)
-    assert colouring_in_gui == []
+    assert calls == []
+
+
+def test_at_rest_the_gui_colours_the_points_in_one_pass(qtbot, make_window, monkeypatch):
+    """A Step, looking back and hard labels colour the points through the one-pass colouring
+    (the compiled kernel's once it is ready), never through an (n, k) array of responsibilities."""
+    window = make_window(generate(5_000, 3, seed=2), Settings(k=3))
+    session = window.session
+    calls = _watch_colouring(monkeypatch, session)
+    window.step()  # coloured by the worker
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=30_000)
+    for act in (lambda: window.look_at(0), window.run_controls.hard_labels.toggle, lambda: window.look_at(-1)):
+        calls.clear()
+        act()
+        window.canvas.grab()
+        shown = window.canvas.points.visible()  # the points that own a pixel: coloured now, the rest on sight
+        assert calls == [("colours", len(shown))] and 0 < len(shown) < 5_000, calls
+        step = session.history[window._drawn]
+        expected = gmm.mix_colours(gmm.responsibilities(session.points, step.mixture).T, palette.rgb(3),
+                                   hard=window.canvas.hard_labels)
+        np.testing.assert_array_equal(window.canvas.points.colors()[shown], expected[shown])
 
 
 def test_at_max_speed_em_waits_while_a_frame_is_drawn(monkeypatch):

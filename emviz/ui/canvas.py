@@ -263,21 +263,27 @@ class MixtureCanvas(pg.PlotWidget):
             self._label_means = np.empty((0, 2))
             self._layout_legend()
 
-    def show_step(self, step: EMStep, responsibilities, colors: np.ndarray | None = None):
+    def show_step(self, step: EMStep, responsibilities, colors: np.ndarray | None = None, colours=None):
         """Draw one snapshot: points, ellipses, means, labels and legend.
 
-        ``responsibilities(rows)`` gives the (k, len(rows)) responsibilities of those
-        points under ``step`` (all points for ``rows=None``); the point layer decides
-        which points to colour when. ``colors``, the (n,) ARGB32 colours of all points
-        when a worker has made them already, spares the GUI thread that work.
+        ``colours(rows, hard)`` gives the ARGB32 colours of those points under ``step`` (all
+        points for ``rows=None``), in one pass without a (k, n) array
+        (:meth:`emviz.session.Session.colours_function`); or, without it,
+        ``responsibilities(rows)`` their (k, len(rows)) responsibilities, mixed here. The
+        point layer decides which points to colour when.
+        ``colors``, the (n,) ARGB32 colours of all points when a worker has made them
+        already, spares the GUI thread that work.
         """
         mixture = step.mixture
         self._ensure_components(mixture.k)
         layer = self.point_layer
+        hard = self.hard_labels
         if colors is not None and len(colors) == len(self._points_xy):
             layer.set_colors(colors)
+        elif colours is not None:
+            layer.set_colouring(lambda rows: colours(rows, hard))
         else:
-            layer.set_colouring(colouring(responsibilities, hard=self.hard_labels))
+            layer.set_colouring(colouring(responsibilities, hard=hard))
         self.density.set_mixture(mixture)
         self.ellipses.set_ellipses(mixture.means, mixture.covariances, 3 if self.show_third_ellipse else 2)
         relabelled = False

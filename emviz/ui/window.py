@@ -976,8 +976,11 @@ class MainWindow(QMainWindow):
         index = index % len(history)
         step = history[index]
         self._drawn = index
-        self.canvas.show_step(step, lambda rows: self.session.responsibilities(step, rows),
-                              colors=self._colours_for(index, history))
+        # the points' colours in one pass over them (compiled once the kernel is ready), not
+        # through an (n, k) array of responsibilities: ~20 ms at 1e6 points instead of ~130
+        colours, rgb = self.session.colours_function(), palette.rgb(step.mixture.k)
+        self.canvas.show_step(step, None, colors=self._colours_for(index, history),
+                              colours=lambda rows, hard: colours(step, rgb, hard, rows))
         iterations, values = self.session.curve()
         end = index + 1 if replay else len(iterations)
         self.likelihood.set_history(iterations[:end], values[:end], current=index,
