@@ -343,3 +343,48 @@ def test_the_third_ellipse_is_drawn_only_when_asked(canvas):
     _show(canvas, _CORNERS, _ONE)
     assert share_on(2) > 0.3 and share_on(3) > 0.2
     assert canvas.ellipses.curve(0, 2).shape == (2, 73)
+
+
+def test_the_dots_show_every_new_colouring_and_compose_once_per_colouring(canvas, monkeypatch):
+    """The dot layer keeps its composed image while neither the colours nor the view change: the
+    same colours again (a new array, as a run hands over) compose nothing; new colours for all
+    points or for some rows, and a pan, show at once, measured at each dot's pixel."""
+    from PySide6.QtCore import QPointF
+
+    from emviz.ui.points import PointCloud
+
+    grid = np.stack(np.meshgrid(np.arange(5.0), np.arange(5.0)), axis=-1).reshape(-1, 2)
+    canvas.set_data(grid, ("x", "y"))
+    layer = canvas.points
+    composed = []
+    original = PointCloud._compose
+    monkeypatch.setattr(PointCloud, "_compose", lambda self, *a: composed.append(1) or original(self, *a))
+    view = canvas.getPlotItem().getViewBox()
+
+    def dot_colours():
+        rgb = _image(canvas).astype(int)
+        at = [view.mapViewToDevice(QPointF(x, y)) for x, y in grid]
+        return np.array([rgb[int(p.y()), int(p.x())] for p in at])
+
+    def argb(rgb):
+        rgb = np.asarray(rgb, dtype=np.uint32)
+        return np.uint32(0xFF000000) | (rgb[:, 0] << np.uint32(16)) | (rgb[:, 1] << np.uint32(8)) | rgb[:, 2]
+
+    red, blue = np.tile([[200, 30, 30]], (len(grid), 1)), np.tile([[30, 30, 200]], (len(grid), 1))
+    layer.set_colors(argb(red))
+    np.testing.assert_array_equal(dot_colours(), red)
+    before = len(composed)
+    layer.set_colors(argb(red).copy())  # the same colours, another array
+    np.testing.assert_array_equal(dot_colours(), red)
+    assert len(composed) == before
+    rows = np.arange(0, len(grid), 3)
+    layer.set_colors(argb(blue[rows]), rows=rows)
+    expected = red.copy()
+    expected[rows] = blue[rows]
+    np.testing.assert_array_equal(dot_colours(), expected)
+    layer.set_colors(argb(blue))
+    np.testing.assert_array_equal(dot_colours(), blue)
+    shown = view.viewRect()
+    view.setRange(xRange=(shown.left() + 0.3, shown.right() + 0.3), yRange=(shown.top(), shown.bottom()), padding=0)
+    np.testing.assert_array_equal(dot_colours(), blue)  # laid out and composed again where the view moved
+    assert len(composed) > before

@@ -146,6 +146,12 @@ class PointCloud(PointItem):
         self.lighten = 0.0
         self._layout_key = None
         self._layout = None
+        # the last composed image and what it was made of: a frame whose colours and view
+        # did not change (most frames at max speed: the worker colours ten times a second)
+        # draws it again instead of composing it afresh
+        self._colours_made = 0  # counts changes of _argb
+        self._image_key = None
+        self._image = None
 
     def set_points(self, xy: np.ndarray) -> None:
         self._take_points(xy)
@@ -153,6 +159,7 @@ class PointCloud(PointItem):
         self._fresh = np.zeros(len(self._x), dtype=bool)
         self.colorize = None
         self._layout_key = self._layout = None
+        self._colours_made += 1
         n = len(self._x)
         self.radius = 4.0 if n <= 2_000 else 3.0 if n <= 20_000 else 2.0 if n <= 200_000 else 1.2
         self.outline = n <= 20_000
@@ -164,6 +171,9 @@ class PointCloud(PointItem):
     def set_colors(self, argb: np.ndarray, rows: np.ndarray | None = None) -> None:
         """New colours for every point, or for ``rows`` only (the others are then out of date)."""
         if rows is None:
+            if (self.colorize is None and len(argb) == len(self._argb) and self._fresh.all()
+                    and np.array_equal(argb, self._argb)):
+                return  # the colours on show already (a frame between two colourings of a run)
             # a copy: later colourings write into it, and the caller may keep its array
             self._argb = np.array(argb, dtype=np.uint32)
             self._fresh[:] = True
@@ -172,6 +182,7 @@ class PointCloud(PointItem):
             self._argb[rows] = argb
             self._fresh[:] = False
             self._fresh[rows] = True
+        self._colours_made += 1
         self.update()
 
     def set_colouring(self, colour_rows: ColourRows) -> None:
@@ -222,6 +233,22 @@ class PointCloud(PointItem):
             if stale.size:  # points that came into view since the last colouring
                 self._argb[stale] = self.colorize(stale)
                 self._fresh[stale] = True
+                self._colours_made += 1
+        inverse, invertible = t.inverted()
+        if not invertible:
+            return
+        image_key = (key, self._colours_made, self.lighten)
+        if self._image_key != image_key:
+            self._image = self._compose(covered, owner, ring, w, h)
+            self._image_key = image_key
+        painter.save()
+        # image pixel (i, j) -> device pixel (x0 + i, y0 + j), whatever the painter adds after its world transform
+        painter.setTransform(QTransform.fromTranslate(x0, y0) * inverse * painter.worldTransform())
+        painter.drawImage(QPointF(0, 0), self._image[0])
+        painter.restore()
+
+    def _compose(self, covered, owner, ring, w, h):
+        """The dots in their colours, as a (w x h) image, with the pixel array it is made of."""
         argb = self._argb
         pixels = np.zeros(h * w, dtype=np.uint32)
         if ring is None:
@@ -241,15 +268,8 @@ class PointCloud(PointItem):
                 channel = np.uint32(255) - (((np.uint32(255) - channel) * keep) >> np.uint32(8))
                 light |= channel << np.uint32(shift)
             pixels[covered] = light
-        image = QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
-        inverse, invertible = t.inverted()
-        if not invertible:
-            return
-        painter.save()
-        # image pixel (i, j) -> device pixel (x0 + i, y0 + j), whatever the painter adds after its world transform
-        painter.setTransform(QTransform.fromTranslate(x0, y0) * inverse * painter.worldTransform())
-        painter.drawImage(QPointF(0, 0), image)
-        painter.restore()
+        # the QImage reads the array's memory: the two are kept together
+        return QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied), pixels
 
     def _lay_out(self, t, dpr, x0, y0, w, h):
         """Which point owns each covered pixel, and whether as its rim: redone only when the view moves.
