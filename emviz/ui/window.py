@@ -549,6 +549,12 @@ class MainWindow(QMainWindow):
         if not self._draw_timer.isActive():
             self._draw_timer.start(self._next_frame_in())
 
+    @property
+    def _at_max_speed(self) -> bool:
+        """The speed is set faster than frames can follow (a run then draws the newest snapshot a
+        frame at a time); slower, a lecture speed, every iteration is drawn."""
+        return self.run_controls.interval() < FRAME_SECONDS
+
     def _next_frame_in(self) -> int:
         """Milliseconds until the next frame may start: screen rate at lecture speeds; at max
         speed one frame per FRAME_PERIOD_MS, and never sooner than MIN_GAP_MS after the last
@@ -556,7 +562,7 @@ class MainWindow(QMainWindow):
         if self._frame_began is None:
             return DRAW_INTERVAL_MS
         now = time.monotonic()
-        if self.run_controls.interval() >= FRAME_SECONDS:  # lecture: the worker waits for each frame
+        if not self._at_max_speed:  # lecture: the worker waits for each frame
             wait = DRAW_INTERVAL_MS / 1000 - (now - self._frame_began)
         else:
             wait = max(FRAME_PERIOD_MS / 1000 - (now - self._frame_began), MIN_GAP_MS / 1000 - (now - self._frame_ended))
@@ -988,7 +994,7 @@ class MainWindow(QMainWindow):
         # the table of numbers and the side panel's views at max speed: a few times a second
         # (faster than anyone reads them; each costs the GUI thread milliseconds a frame)
         now = time.monotonic()
-        lively = self.runner.running and not replay and self.run_controls.interval() < FRAME_SECONDS
+        lively = self.runner.running and not replay and self._at_max_speed
         if not lively or now - self._side_drawn_at >= SIDE_SECONDS:
             self._side_drawn_at = now
             self.params.set_mixture(step.mixture, _collapsed(step))
@@ -1024,7 +1030,7 @@ class MainWindow(QMainWindow):
         """Draw the newest snapshot; at lecture speeds the next one not drawn yet, so none is skipped."""
         self._draw_timer.stop()
         newest = self.session.history_length - 1
-        lecture = self.runner.running and self.run_controls.interval() >= FRAME_SECONDS
+        lecture = self.runner.running and not self._at_max_speed
         if lecture and 0 <= self._drawn < newest:
             self._frame_began = time.monotonic()
             self.draw_step(self._drawn + 1)
