@@ -258,7 +258,9 @@ class MixtureCanvas(pg.PlotWidget):
                                         pen=pg.mkPen("w", width=1.5))
             self.legend.addItem(swatch, f"{i + 1}")
         self.ellipses.set_pens(pens)
-        if k == 0:  # no mixture (an empty canvas): no shade of an old one, no room kept for a legend
+        if k == 0:  # no mixture (an empty canvas): no means, no shade of an old one, no room kept for a legend
+            self.means.setData([], [])
+            self.mean_halos.setData([], [])
             self.density.set_mixture(None)
             self._label_means = np.empty((0, 2))
             self._layout_legend()
