@@ -1006,8 +1006,6 @@ class MainWindow(QMainWindow):
     def _show_missing(self):
         missing = self.session.missing
         self.canvas._ensure_components(0)  # no mixture yet: no ellipses, means or legend
-        self.canvas.means.setData([], [])
-        self.canvas.mean_halos.setData([], [])
         self.likelihood.set_history(np.empty(0), np.empty(0))
         self.params.setRowCount(0)
         self.run_controls.show_history(0, 0)
