@@ -210,7 +210,7 @@ def test_the_density_shade_peaks_at_the_mean(canvas, view):
                      padding=0)
     canvas.grab()
     # look at the shade alone: everything else on the canvas hidden
-    others = [canvas.points, canvas.means, canvas.mean_halos, *canvas._labels, canvas.ellipses]
+    others = [canvas.points, canvas.means, *canvas._labels, canvas.ellipses]
     for item in others:
         item.setVisible(False)
     canvas.getPlotItem().showGrid(x=False, y=False)  # the grid lines show through the shade
