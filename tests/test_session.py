@@ -416,3 +416,31 @@ def test_a_plan_that_cannot_start_raises_in_work_and_leaves_the_session_alone():
     edited = session.plan(settings=Settings(k=8)).work()
     assert session.adopt(edited)
     assert session.settings.k == 8 and session.last is None and session.missing == "need at least 8 points for k=8: add 3 more"
+
+
+def test_an_edit_can_leave_its_start_to_be_planned_and_adopted_later():
+    data = generate(300, 3, seed=8)
+    at_once = Session(data, Settings(k=3))
+    later = Session(data, Settings(k=3))
+    at_once.remove_within([0.0, 0.0], 1.0)
+    later.remove_within([0.0, 0.0], 1.0, start=False)
+    np.testing.assert_array_equal(later.points, at_once.points)
+    assert later.awaiting_start and later.last is None and later.start is None
+    assert later.missing == "a start on the edited points is being set up"
+    plan = later.plan_edit_start()
+    prepared = plan.work()
+    assert later.adopt(prepared) and not later.awaiting_start
+    assert later.history[0].log_likelihood == at_once.history[0].log_likelihood
+    np.testing.assert_array_equal(later.start.means, at_once.start.means)
+    assert later.can_undo  # the edit's start keeps its undo list, as at once
+    assert not later.adopt(prepared)  # not twice: nothing awaits it now
+    later.undo()
+    assert len(later.points) == 300 and later.history[0].iteration == 0 and not later.awaiting_start
+    # a start planned before another edit is not taken; too few points need no start
+    later.add_points([[5.0, 5.0]], start=False)
+    stale = later.plan_edit_start().work()
+    later.add_points([[6.0, 6.0]], join=True, start=False)
+    assert not later.adopt(stale) and later.awaiting_start
+    tiny = Session(generate(20, 2, seed=1), Settings(k=3))
+    tiny.remove_points(range(19), start=False)
+    assert not tiny.awaiting_start and tiny.missing == "need at least 3 points for k=3: add 2 more"

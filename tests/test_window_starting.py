@@ -159,3 +159,78 @@ def test_below_the_threshold_the_start_is_made_at_once(window, held):
     window.model_controls.k.setValue(2)
     assert window.session.settings.k == 2 and not window.starter.running
     assert held.threads == [threading.get_ident()]
+
+
+def test_an_edit_of_many_points_leaves_its_start_to_the_thread_and_keeps_its_undo(qtbot, window, held):
+    session = window.session
+    before = (session.points.copy(), list(session.history))
+    window.interaction.erase(np.array([0.0, 0.0]), np.array([1.0, 1.0]), join=False)
+    assert session.awaiting_start and not window.starter.running  # set up once the edits pause
+    assert window.header.text() == "<span>a start on the edited points is being set up</span>"
+    qtbot.waitUntil(lambda: window.starter.running)
+    assert held.entered.acquire(timeout=10)
+    assert held.threads[0] != threading.get_ident()  # the k-means of the edited points is not the GUI's
+    assert session.n < len(before[0]) and session.awaiting_start and session.history == []
+    assert window.header.text() == "<span>a start on the edited points is being set up</span>"
+    with qtbot.waitSignal(window.starter.ready, timeout=30_000):
+        held.release()
+    assert not session.awaiting_start and [s.iteration for s in session.history] == [0]
+    # the start the same edit makes at once, to the bit
+    here = Session(window.session.dataset, session.settings)
+    np.testing.assert_array_equal(session.start.means, here.start.means)
+    assert session.can_undo  # an edit's start keeps the undo list, as at once
+    window.interaction.undo()
+    np.testing.assert_array_equal(session.points, before[0])
+    assert session.history == before[1] and not window.starter.running
+
+
+def test_a_stroke_sets_up_one_start_on_its_last_points_and_undo_drops_a_pending_one(qtbot, window, held):
+    session = window.session
+    before = (session.points.copy(), list(session.history))
+    for i, x in enumerate((-1.0, -0.5, 0.0, 0.5)):  # one erasing stroke, faster than the edits' pause
+        window.interaction.erase(np.array([x, 0.0]), np.array([0.6, 0.6]), join=i > 0)
+        assert not window.starter.running
+    qtbot.waitUntil(lambda: window.starter.running)
+    assert held.entered.acquire(timeout=10) and len(held.threads) == 1  # one k-means for the stroke
+    assert window.starter.plan.planned_on is session.points
+    with qtbot.waitSignal(window.starter.ready, timeout=30_000):
+        held.release()
+    assert [s.iteration for s in session.history] == [0] and session.start is not None
+    assert window.starter._runner.wait_finishing(30_000)
+    qtbot.wait(50)
+    assert session.history[0].iteration == 0 and not window.starter.running
+    # the stroke is one undo step; an undo while the next edit's start is pending drops that start
+    held.gate.clear()
+    window.interaction.erase(np.array([2.0, 2.0]), np.array([0.6, 0.6]), join=False)
+    qtbot.waitUntil(lambda: window.starter.running)
+    window.interaction.undo()
+    assert not window.starter.running and not session.awaiting_start
+    held.release()
+    window.interaction.undo()
+    np.testing.assert_array_equal(session.points, before[0])
+    assert session.history == before[1]
+
+
+def test_a_step_right_after_an_edit_does_not_wait_for_the_pause(qtbot, window, held):
+    window.interaction.erase(np.array([0.0, 0.0]), np.array([1.0, 1.0]), join=False)
+    window.step()
+    assert window.starter.running and "One step follows when it is ready" in window.notice.text()
+    held.release()
+    qtbot.waitUntil(lambda: window.session.history_length == 2, timeout=30_000)
+
+
+def test_a_cancelled_edit_start_is_set_up_again_by_run(qtbot, window, held):
+    window.interaction.erase(np.array([0.0, 0.0]), np.array([1.0, 1.0]), join=False)
+    qtbot.waitUntil(window.start_bar.isVisible)
+    assert held.entered.acquire(timeout=10)
+    window.start_bar.cancel.click()
+    assert window.session.awaiting_start and not window.starter.running
+    assert "Stopped setting up a start on the edited points" in window.notice.text()
+    assert window.header.text() == "<span>the edited points have no start yet: Step or Run sets one up</span>"
+    window.run_or_pause()  # sets it up, and runs when it is ready
+    assert window.starter.running and "The run starts when it is ready" in window.notice.text()
+    with qtbot.waitSignal(window.runner.running_changed, timeout=30_000):
+        held.release()
+    qtbot.waitUntil(lambda: window.session.last.iteration >= 1, timeout=30_000)
+    window.run_or_pause()
+    assert not window.session.awaiting_start

@@ -176,6 +176,7 @@ class Interaction(QObject):
             (x0, x1), (y0, y1) = view.viewRange()
             self.window.show_data()
             view.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+            self.window.follow_edit()  # on many points the edit's start is worked out in a thread
         self.window.draw_step(-1)
 
     def set_mode(self, mode: str) -> None:
@@ -206,12 +207,12 @@ class Interaction(QObject):
 
     def add_points(self, points, join: bool) -> None:
         self.window.runner.stop()
-        self.session.add_points(points, join=join)
+        self.session.add_points(points, join=join, start=self.window.starts_at_once())
         self._done(True)
 
     def erase(self, center, radii, join: bool) -> None:
         self.window.runner.stop()
-        if self.session.remove_within(center, radii, join=join):
+        if self.session.remove_within(center, radii, join=join, start=self.window.starts_at_once()):
             self.selected = None
             self._done(True)
 

@@ -55,6 +55,7 @@ SIDE_MIN_WIDTH = 330  # at 1024 px the canvas still gets most of the window
 PRESENTATION_SCALE = 1.8  # 11 pt tick labels become 19.8 pt: readable from the back of a hall
 PRESENTATION_SIDE_SHARE = 0.3  # the most of the screen's width the run controls may take when presenting
 NOTICE_MS = 10_000
+EDIT_START_DELAY_MS = 150  # an edit's start on many points is set up once the edits pause this long
 MAX_POINTS_TO_GENERATE = 1_000_000
 
 
@@ -435,6 +436,8 @@ class MainWindow(QMainWindow):
 
     def _wait_for_start(self, budget: int) -> bool:
         """While a new start is set up, a Step or Run waits for it; True when it does."""
+        if not self.starter.running and self.session.awaiting_start:  # not yet set up, or cancelled
+            self.follow_edit(now=True)
         if not self.starter.running:
             return False
         if budget == RUN_BUDGET and self._queued_budget == RUN_BUDGET:  # Space again: not after all
@@ -718,8 +721,11 @@ class MainWindow(QMainWindow):
 
     def _adopt(self, prepared, table=None):
         """Show a new start (worked out here or in the background)."""
-        if not self.session.adopt(prepared):  # the points were edited meanwhile: again, on them
-            self._apply(settings=prepared.settings)
+        if not self.session.adopt(prepared):
+            if prepared.for_edit:  # an edit's start overtaken by another change, which set up its own
+                self.follow_edit()
+            else:  # the points were edited meanwhile: again, on them
+                self._apply(settings=prepared.settings)
             return
         self._paused = False
         if prepared.new_data:
@@ -730,6 +736,37 @@ class MainWindow(QMainWindow):
         budget, self._queued_budget = self._queued_budget, 0
         if budget:
             (self.run_or_pause if budget == RUN_BUDGET else self.step)()
+
+    def starts_at_once(self) -> bool:
+        """False when a new start on the current points is worked out in the background."""
+        return self.session.n <= self.background_start_points
+
+    def follow_edit(self, *, now: bool = False):
+        """After an edit, undo or redo: set up the start an edit on many points left undone
+        (Session.plan_edit_start), and drop one no longer wanted (an undo put its start back).
+
+        The start waits until the edits pause for EDIT_START_DELAY_MS (or ``now``): a brush
+        stroke edits at every mouse move, and a k-means, which cannot be interrupted, per move
+        would pile up behind the pen.
+        """
+        pending = self.starter.plan if self.starter.running else None
+        if pending is not None and not pending.for_edit:
+            if pending.new_data:  # new data replace the edited points when they are ready
+                return
+            self._apply(settings=pending.settings)  # the settings asked for, on the points as they are now
+            return
+        self._forget_start()
+        self._edit_start_timer.stop()
+        if self.session.awaiting_start:
+            if now:
+                self.starter.start(self.session.plan_edit_start(), "the edited points")
+            else:
+                self._edit_start_timer.start(EDIT_START_DELAY_MS)
+
+    @Slot()
+    def _on_edits_paused(self):
+        if self.session.awaiting_start and not self.starter.running:
+            self.follow_edit(now=True)
 
     def _refused(self, message: str):
         self._queued_budget = 0
@@ -752,6 +789,10 @@ class MainWindow(QMainWindow):
         if self._forgetting:
             return
         self.model_controls.show_settings(self.session.settings)
+        if self.session.awaiting_start:
+            self.say("Stopped setting up a start on the edited points: Step or Run sets one up")
+            self._draw_latest()
+            return
         self.say("Stopped setting up the new start: the data, settings and history are as they were")
 
     @Slot()
@@ -868,6 +909,9 @@ class MainWindow(QMainWindow):
         self.start_bar = LoadingBar(self.starter)
         self.statusBar().insertWidget(1, self.start_bar)
         self._queued_budget = 0  # a Step (1) or Run asked for while a start is set up: done when it is ready
+        self._edit_start_timer = QTimer(self)
+        self._edit_start_timer.setSingleShot(True)
+        self._edit_start_timer.timeout.connect(self._on_edits_paused)
         self._forgetting = False
         self.starter.ready.connect(self._adopt)
         self.starter.failed.connect(self._refused)
@@ -1005,6 +1049,9 @@ class MainWindow(QMainWindow):
 
     def _show_missing(self):
         missing = self.session.missing
+        if (self.session.awaiting_start and not self.starter.running
+                and not self._edit_start_timer.isActive()):  # its setting up was cancelled
+            missing = "the edited points have no start yet: Step or Run sets one up"
         self.canvas._ensure_components(0)  # no mixture yet: no ellipses, means or legend
         self.likelihood.set_history(np.empty(0), np.empty(0))
         self.params.setRowCount(0)
