@@ -334,6 +334,7 @@ class Plan:
             start, first, steps, missing = _starting(dataset, settings)
         else:
             start = settings.start(dataset)
+            gmm._checkpoint()  # within gmm.cancellable: stopped before the first E-step too
             steps = settings.em(dataset, start)
             first, missing = next(steps), ""
         return Prepared(dataset, self.planned_on, settings, self.new_data, self.edited, start, first, steps, missing,

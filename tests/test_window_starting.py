@@ -5,10 +5,12 @@ itself is held on an event, so every test sees the window while the start is und
 """
 
 import threading
+import time
 
 import numpy as np
 import pytest
 
+from emviz import gmm
 from emviz.data import generate
 from emviz.session import Plan, Session, Settings
 
@@ -27,12 +29,20 @@ def held(monkeypatch):
             self.gate.set()
 
     held = Held()
+    held.cancelled = 0
     work = Plan.work
 
     def held_work(plan):
         held.threads.append(threading.get_ident())
         held.entered.release()
-        assert held.gate.wait(30), "the test never released the start"
+        deadline = time.monotonic() + 30
+        try:
+            while not held.gate.wait(0.01):
+                gmm._checkpoint()  # as k-means does between its passes: a cancelled start stops here
+                assert time.monotonic() < deadline, "the test never released the start"
+        except gmm.Cancelled:
+            held.cancelled += 1
+            raise
         return work(plan)
 
     monkeypatch.setattr(Plan, "work", held_work)
@@ -61,7 +71,7 @@ def test_a_new_start_is_worked_out_in_another_thread_while_the_window_goes_on(qt
     assert state(window) == before and window.starter.running
     assert held.threads == [held.threads[0]] and held.threads[0] != threading.get_ident()
     qtbot.waitUntil(window.start_bar.isVisible)
-    assert window.start_bar.label.text() == "Setting up the start: random on 600 points, k = 4"
+    assert window.start_bar.label.text() == "Setting up the start: random (the article's) on 600 points, k = 4, full covariances"
     assert window.start_bar.bar.maximum() == 0  # Qt's busy indicator: k-means says nothing of progress
     window.look_at(0)  # the window answers meanwhile
     with qtbot.waitSignal(window.starter.ready, timeout=30_000):
@@ -82,7 +92,7 @@ def test_run_and_step_asked_for_meanwhile_follow_the_start(qtbot, window, held):
     assert held.entered.acquire(timeout=10)
     window.run_controls.run.click()
     assert not window.runner.running and "The run starts when it is ready" in window.notice.text()
-    assert window.notice.text().startswith("Setting up the start: random on 600 points, k = 2")
+    assert window.notice.text().startswith("Setting up the start: random (the article's) on 600 points, k = 2, full covariances…")
     with qtbot.waitSignal(window.runner.running_changed, timeout=30_000):
         held.release()
     assert window.session.settings.k == 2
@@ -109,8 +119,8 @@ def test_cancel_keeps_everything_and_drops_the_work(qtbot, window, held):
     assert state(window) == before and not window.starter.running
     assert window.model_controls.k.value() == 3  # the control shows the k in force again
     assert "Stopped setting up the new start" in window.notice.text()
+    assert window.starter._runner.wait_finishing(10_000) and held.cancelled == 1  # stopped, not finished
     held.release()
-    assert window.starter._runner.wait_finishing(30_000)  # the abandoned work ended; its result is dropped
     qtbot.wait(50)
     assert state(window) == before
 
@@ -130,15 +140,19 @@ def test_a_refusal_worked_out_in_the_thread_is_said_and_the_state_stays(qtbot, w
     assert state(window) == before and window.model_controls.k.value() == 3 and not window.starter.running
 
 
-def test_the_newest_change_wins(qtbot, window, held):
+def test_the_newest_change_wins_and_the_replaced_one_stops(qtbot, window, held, monkeypatch):
+    adopted = []
+    adopt = window.session.adopt
+    monkeypatch.setattr(window.session, "adopt", lambda prepared: adopted.append(prepared.settings.k) or adopt(prepared))
     window.model_controls.k.setValue(4)
     assert held.entered.acquire(timeout=10)  # k = 4 is being worked out
     window.model_controls.k.setValue(5)
+    assert held.entered.acquire(timeout=10)
+    # the k = 4 start stopped at its next pass over the points, not at its end: no pile of k-means
+    assert window.starter._runner.wait_finishing(10_000) and held.cancelled == 1
     held.release()
     qtbot.waitUntil(lambda: window.session.settings.k == 5 and not window.starter.running, timeout=30_000)
-    assert window.starter._runner.wait_finishing(30_000)
-    qtbot.wait(50)
-    assert window.session.settings.k == 5 and len(held.threads) == 2
+    assert adopted == [5] and len(held.threads) == 2
 
 
 def test_points_drawn_meanwhile_are_kept_and_the_start_is_worked_out_again_on_them(qtbot, window, held):
@@ -234,3 +248,72 @@ def test_a_cancelled_edit_start_is_set_up_again_by_run(qtbot, window, held):
     qtbot.waitUntil(lambda: window.session.last.iteration >= 1, timeout=30_000)
     window.run_or_pause()
     assert not window.session.awaiting_start
+
+
+def test_a_run_asked_for_survives_a_newer_change(qtbot, window, held):
+    window.model_controls.k.setValue(4)
+    window.run_or_pause()  # waits for the start
+    window.model_controls.k.setValue(5)
+    with qtbot.waitSignal(window.runner.running_changed, timeout=30_000):
+        held.release()
+    assert window.session.settings.k == 5 and window.runner.running
+    window.run_or_pause()
+    # and going back to the settings in force runs at once
+    held.gate.clear()
+    window.model_controls.k.setValue(2)
+    window.run_or_pause()
+    window.model_controls.k.setValue(5)
+    assert not window.starter.running and window.runner.running
+    window.run_or_pause()
+
+
+def test_settings_being_set_up_are_kept_when_new_data_arrive(qtbot, window, held):
+    window.model_controls.k.setValue(4)
+    assert held.entered.acquire(timeout=10)
+    window._apply(generate(300, 2, seed=1))  # e.g. a file finished loading
+    held.release()
+    qtbot.waitUntil(lambda: not window.starter.running and window.session.n == 300, timeout=30_000)
+    assert window.session.settings.k == 4  # as when the start is made at once
+
+
+def test_the_model_and_new_data_cannot_be_touched_while_a_start_is_set_up(qtbot, window, held):
+    window.model_controls.seed.setValue(7)
+    assert held.entered.acquire(timeout=10)
+    for act in (window.interaction.bad_start, window.interaction.m_step):
+        act()
+        assert "A new start is being set up: wait for it, or Cancel" in window.notice.text()
+    assert [s.kind for s in window.session.history] == ["start"] and window.session.history_length == 1
+    window.interaction.add_points(np.array([[9.0, 9.0]]), join=False)  # points may be edited: started again on them
+    assert window.session.n == 601
+    with qtbot.waitSignal(window.starter.ready, timeout=30_000):
+        held.release()
+    qtbot.waitUntil(lambda: not window.starter.running and window.session.settings.seed == 7, timeout=30_000)
+    assert window.session.n == 601 and [s.kind for s in window.session.history] == ["start"]
+    # new data on the way: the points on show are not edited meanwhile
+    held.gate.clear()
+    window._apply(generate(400, 2, seed=2))
+    window.interaction.add_points(np.array([[9.0, 9.0]]), join=False)
+    assert "New data are being set up" in window.notice.text() and window.session.n == 601
+    held.release()
+    qtbot.waitUntil(lambda: window.session.n == 400, timeout=30_000)
+
+
+def test_the_setting_up_notice_goes_when_the_start_lands_and_a_repeat_changes_nothing(qtbot, window, held):
+    window.model_controls.k.setValue(4)
+    assert held.entered.acquire(timeout=10)
+    window.step()
+    assert window.notice.isVisible() and "One step follows" in window.notice.text()
+    assert window.status_state.text().startswith("setting up the start:")
+    window.model_controls.tol.lineEdit().editingFinished.emit()  # the same settings again
+    assert len(held.threads) == 1 and window.starter.running
+    with qtbot.waitSignal(window.starter.ready, timeout=30_000):
+        held.release()
+    assert not window.notice.isVisible() or "One step follows" not in window.notice.text()
+    assert not window.status_state.text().startswith("setting up")
+
+
+def test_closing_with_a_start_under_way_stops_it(qtbot, window, held):
+    window.model_controls.k.setValue(4)
+    assert held.entered.acquire(timeout=10)
+    window.close()  # joins the start's thread: it stops at its next pass, not after 30 s
+    assert held.cancelled == 1 and not window.starter.running and not window.starter._runner._finishing

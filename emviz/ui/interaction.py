@@ -187,7 +187,16 @@ class Interaction(QObject):
         if mode == PLACE:
             self._say(f"Place means: click {self.session.settings.k} times where the means should start")
 
+    def _refused(self, *, data: bool) -> bool:
+        """True (and the user told why) when a start being set up forbids this now."""
+        why = self.window.refuse_while_starting(data=data)
+        if why:
+            self._say(why)
+        return bool(why)
+
     def e_step(self) -> None:
+        if self._refused(data=False):
+            return
         self.window.runner.stop()
         if not self.session.can_e_step:
             self._say(self.session.missing or "The responsibilities already belong to this mixture: press M")
@@ -196,6 +205,8 @@ class Interaction(QObject):
         self._done(False)
 
     def m_step(self) -> None:
+        if self._refused(data=False):
+            return
         self.window.runner.stop()
         try:
             self.session.m_step()
@@ -206,23 +217,31 @@ class Interaction(QObject):
         self._done(False)
 
     def add_points(self, points, join: bool) -> None:
+        if self._refused(data=True):
+            return
         self.window.runner.stop()
         self.session.add_points(points, join=join, start=self.window.starts_at_once())
         self._done(True)
 
     def erase(self, center, radii, join: bool) -> None:
+        if self._refused(data=True):
+            return
         self.window.runner.stop()
         if self.session.remove_within(center, radii, join=join, start=self.window.starts_at_once()):
             self.selected = None
             self._done(True)
 
     def clear(self) -> None:
+        if self._refused(data=True):
+            return
         self.window.runner.stop()
         self.session.clear()
         self.selected = None
         self._done(True)
 
     def undo(self) -> None:
+        if self._refused(data=True):
+            return
         self.window.runner.stop()
         if self.session.undo():
             self.selected = None  # the indices may point at other points now
@@ -231,6 +250,8 @@ class Interaction(QObject):
             self._say("Nothing to undo")
 
     def redo(self) -> None:
+        if self._refused(data=True):
+            return
         self.window.runner.stop()
         if self.session.redo():
             self.selected = None
@@ -241,6 +262,9 @@ class Interaction(QObject):
     def edit_start(self, mixture: Mixture, final: bool) -> None:
         if not final:
             return
+        if self._refused(data=False):
+            self._done(False)  # the handles go back to the mixture on show
+            return
         self.window.runner.stop()
         try:
             self.session.set_start(mixture)
@@ -249,6 +273,8 @@ class Interaction(QObject):
         self._done(False)
 
     def place_mean(self, xy) -> None:
+        if self._refused(data=False):
+            return
         session = self.session
         if session.last is None:
             self._say(session.missing)
@@ -268,6 +294,8 @@ class Interaction(QObject):
 
     def bad_start(self) -> None:
         """Two means in one cluster: the start the lecture warns about."""
+        if self._refused(data=False):
+            return
         session = self.session
         start = session.start
         if start is None or start.k < 2:

@@ -14,9 +14,13 @@ the one under way; the abandoned work ends on its own in the background and is d
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import Signal
 
+from emviz import gmm
 from emviz.session import Plan
+from emviz.ui.controls import COVARIANCE_LABELS, INIT_LABELS
 from emviz.ui.loading import Background
 
 BACKGROUND_START_POINTS = 200_000  # k-means++ there: ~0.1 s; k-means ~0.3 s
@@ -37,9 +41,12 @@ class _Refused(Exception):
     """A start that cannot be made, carrying the message to show (made in the worker's thread)."""
 
 
-def _working(plan: Plan, source: str):
+def _working(plan: Plan, source: str, stop: threading.Event):
     try:
-        prepared = plan.work()
+        with gmm.cancellable(stop.is_set):
+            prepared = plan.work()
+    except gmm.Cancelled:
+        return  # no longer wanted: nothing to hand over
     except Exception as exc:  # noqa: BLE001 - said to the user; the session is untouched
         raise _Refused(refusal(exc, source)) from None
     yield prepared
@@ -54,6 +61,7 @@ class StartSetter(Background):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self._stop = threading.Event()
         self.plan: Plan | None = None  # the plan under way (or the last one)
         self.context = None  # what start() was given with it, handed back with the result
 
@@ -61,14 +69,19 @@ class StartSetter(Background):
         """Work ``plan`` out in the background; ``source`` names the data in a refusal."""
         settings = plan.settings
         self.plan, self.context = plan, context
-        self._begin(_working(plan, source), f"{settings.init} on {plan.n:,} points, k = {settings.k}", "start")
+        stop = threading.Event()  # this start's own: set when it is no longer wanted
+        what = (f"{INIT_LABELS.get(settings.init, settings.init)} on {plan.n:,} points, k = {settings.k}, "
+                f"{COVARIANCE_LABELS.get(settings.covariance, settings.covariance)} covariances")
+        self._begin(_working(plan, source, stop), what, "start")  # stops the one under way (its own event)
+        self._stop = stop
 
     def describe(self) -> str:
         return f"Setting up the start: {self.subject}" if self.subject else ""
 
     def _halt(self) -> None:
-        # k-means cannot be interrupted: let it end on its own and drop what it makes
-        # (joining would keep the GUI waiting for as long as it takes); close() joins it
+        # the k-means stops at its next pass over the points (gmm.cancellable) and its thread
+        # ends on its own: no join here, a pass can take ~50 ms; close() joins it
+        self._stop.set()
         self._runner.pause(now=True)
 
     def _deliver(self, prepared) -> None:

@@ -76,7 +76,7 @@ def _busy():
 
 def _headline(state: str) -> str:
     """The state in a word or three for the big header; the status bar has it all."""
-    for short in ("converged", "stopped at max iterations", "failed", "looking back"):
+    for short in ("converged", "stopped at max iterations", "failed", "looking back", "setting up the start"):
         if state.startswith(short):
             return short
     return state
@@ -446,7 +446,8 @@ class MainWindow(QMainWindow):
             return True
         self._queued_budget = budget
         what = "The run starts" if budget == RUN_BUDGET else "One step follows"
-        self.say(f"{self.starter.describe()}… {what} when it is ready")
+        self._start_notice = f"{self.starter.describe()}… {what} when it is ready"
+        self.say(self._start_notice)
         return True
 
     @Slot()
@@ -691,24 +692,30 @@ class MainWindow(QMainWindow):
             self.runner.stop()
             self.session.carry_on(self.session.settings)
 
-    def _apply(self, dataset: Dataset | None = None, settings: Settings | None = None, *, table=None) -> bool:
+    def _apply(self, dataset: Dataset | None = None, settings: Settings | None = None, *, table=None,
+               message: str = "") -> bool:
         """Stop, then switch data and/or settings; on bad input say why and keep everything as it was.
 
         On more than :attr:`background_start_points` points the new start is worked out in
         another thread (emviz.ui.starting): this returns True at once, the window goes on
-        showing what it had, and the change lands when the start is ready.
+        showing what it had, and the change lands when the start is ready. ``message`` is
+        said when it has landed (what a loaded file's columns and rows were).
         """
         self._stop_run()
         if dataset is not None:  # data chosen now win over a file still loading
             self.loader.cancel()
         if dataset is not None and settings is None:
-            settings = settings_for_new_data(self.session.dataset, dataset, self.session.settings)
+            pending = self.starter.plan if self.starter.running else None
+            # settings still being set up are the ones in force for the user
+            current = pending.settings if pending is not None and not pending.new_data else self.session.settings
+            settings = settings_for_new_data(self.session.dataset, dataset, current)
         self._forget_start()  # what was asked last wins
         plan = self.session.plan(dataset, settings)
         data = dataset or self.session.dataset
         source = data.source if data is not None else "the drawn points"  # (drawn points are never refused)
         if plan.n > self.background_start_points:
-            self.starter.start(plan, source, table)
+            self.starter.start(plan, source, (table, message))
+            self._show_state()
             return True
         try:
             with _busy():
@@ -716,11 +723,14 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # noqa: BLE001 - said to the user; the data, settings and history stay
             self._refused(refusal(exc, source))
             return False
-        self._adopt(prepared, table)
+        self._adopt(prepared, (table, message))
         return True
 
-    def _adopt(self, prepared, table=None):
-        """Show a new start (worked out here or in the background)."""
+    def _adopt(self, prepared, context=(None, "")):
+        """Show a new start (worked out here or in the background); ``context`` is (table, message)."""
+        table, message = context
+        if self.notice.isVisible() and self.notice.text() == self._start_notice:
+            self.notice.hide()  # "Setting up the start…" is over
         if not self.session.adopt(prepared):
             if prepared.for_edit:  # an edit's start overtaken by another change, which set up its own
                 self.follow_edit()
@@ -733,9 +743,37 @@ class MainWindow(QMainWindow):
             self._show_dataset()
         self.model_controls.show_settings(self.session.settings)
         self._draw_latest()
+        if message:
+            self.say(message, 20_000)
+        self._run_queued()
+
+    def _run_queued(self):
+        """The Step or Run asked for while a start was being set up, now that none is."""
         budget, self._queued_budget = self._queued_budget, 0
         if budget:
             (self.run_or_pause if budget == RUN_BUDGET else self.step)()
+
+    def _show_state(self):
+        """The state in the status bar and header, as it is now (or what is missing)."""
+        if self.session.last is None:
+            self._show_missing()
+        else:
+            self._show_status()
+
+    def refuse_while_starting(self, *, data: bool) -> str:
+        """Why the model (or, with ``data``, the points) cannot be touched now, or "".
+
+        While a new start is set up, a change made by hand to the mixture on show would be
+        overwritten when it lands; while new data are set up, so would an edit of the points.
+        """
+        plan = self.starter.plan if self.starter.running else None
+        if plan is None or plan.for_edit:
+            return ""
+        if plan.new_data:
+            return "New data are being set up: wait for them, or Cancel in the status bar to keep these"
+        if data:
+            return ""  # the start is worked out again on the edited points
+        return "A new start is being set up: wait for it, or Cancel in the status bar to keep this one"
 
     def starts_at_once(self) -> bool:
         """False when a new start on the current points is worked out in the background."""
@@ -759,7 +797,7 @@ class MainWindow(QMainWindow):
         self._edit_start_timer.stop()
         if self.session.awaiting_start:
             if now:
-                self.starter.start(self.session.plan_edit_start(), "the edited points")
+                self.starter.start(self.session.plan_edit_start(), "the edited points", (None, ""))
             else:
                 self._edit_start_timer.start(EDIT_START_DELAY_MS)
 
@@ -785,9 +823,10 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_start_cancelled(self, subject):
-        self._queued_budget = 0
-        if self._forgetting:
+        if self._forgetting:  # replaced by a newer change: a Step or Run asked for follows that one
             return
+        self._queued_budget = 0
+        self._show_state()
         self.model_controls.show_settings(self.session.settings)
         if self.session.awaiting_start:
             self.say("Stopped setting up a start on the edited points: Step or Run sets one up")
@@ -804,11 +843,17 @@ class MainWindow(QMainWindow):
             self.model_controls.show_settings(self.session.settings)
             return
         plan = self.starter.plan if self.starter.running else None
+        if plan is not None and settings == plan.settings:  # the start under way has these already
+            return
         if plan is not None and plan.new_data:  # new data are being set up: with these settings now
-            self._apply(plan.dataset, settings, table=self.starter.context)
+            table, message = self.starter.context
+            self._apply(plan.dataset, settings, table=table, message=message)
             return
         if settings == self.session.settings:
-            self._forget_start()  # back to the settings in force: a start set up for others is not wanted
+            if plan is not None:  # back to the settings in force: a start set up for others is not wanted
+                self._forget_start()
+                self._show_state()
+                self._run_queued()
             return
         was_running = self.runner.running
         self._stop_run()
@@ -913,6 +958,7 @@ class MainWindow(QMainWindow):
         self._edit_start_timer.setSingleShot(True)
         self._edit_start_timer.timeout.connect(self._on_edits_paused)
         self._forgetting = False
+        self._start_notice = ""  # the notice said while a start is set up, taken away when it lands
         self.starter.ready.connect(self._adopt)
         self.starter.failed.connect(self._refused)
         self.starter.cancelled.connect(self._on_start_cancelled)
@@ -924,15 +970,11 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _show_loaded(self, loaded: Loaded) -> bool:
         table, dataset = loaded.table, loaded.dataset
-        if not self._apply(dataset, table=table):
-            return False
         message = dataset.dropped_message()
         if len(table.numeric_columns) > 2:
             message = (f"{len(table.numeric_columns)} numeric columns: showing {dataset.columns[0]} and "
                        f"{dataset.columns[1]}; choose others under Data. ") + message
-        if message:
-            self.say(message, 20_000)
-        return True
+        return self._apply(dataset, table=table, message=message)  # said once the data are on show
 
     @Slot()
     def _on_columns_changed(self, *_):
@@ -1093,7 +1135,9 @@ class MainWindow(QMainWindow):
 
     def _show_status(self, step=None, *, replay=False):
         step = step or self.session.last
-        if step is self.session.last:
+        if step is self.session.last and self.starter.running:
+            state = f"{self.starter.describe().lower()}"
+        elif step is self.session.last:
             state = self.session.state(running=self.runner.running, paused=self._paused)
         elif replay:  # an earlier snapshot, as 'emviz render' draws the frames of a run
             state = describe_state(step, self.session.settings, running=True)
