@@ -1136,7 +1136,7 @@ class MainWindow(QMainWindow):
     def _show_status(self, step=None, *, replay=False):
         step = step or self.session.last
         if step is self.session.last and self.starter.running:
-            state = f"{self.starter.describe().lower()}"
+            state = "setting up the start"  # what and on how many points: the bar beside it
         elif step is self.session.last:
             state = self.session.state(running=self.runner.running, paused=self._paused)
         elif replay:  # an earlier snapshot, as 'emviz render' draws the frames of a run
