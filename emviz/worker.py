@@ -60,17 +60,6 @@ class Frame:
     hard: bool = False
 
 
-def point_colours(colours: Callable[[EMStep, np.ndarray, bool], np.ndarray]) -> PointColours:
-    """The points' colours in the window's palette: ``colours(step, rgb, hard)`` is
-    :meth:`emviz.session.Session.colours_function` (rgb: :func:`emviz.ui.palette.rgb`)."""
-    from emviz.ui.palette import rgb
-
-    def point_colours_of(step, hard):
-        return colours(step, rgb(step.mixture.k), hard)
-
-    return point_colours_of
-
-
 def _converged(step: EMStep) -> bool:
     return step.converged
 

@@ -39,7 +39,7 @@ from emviz.ui.loading import CsvLoader, Loaded, LoadingBar, in_background, read_
 from emviz.ui.starting import BACKGROUND_START_POINTS, StartSetter, refusal
 from emviz.ui.params import ParameterTable
 from emviz.ui.pointdensity import DENSITY_THRESHOLD
-from emviz.worker import FRAME_SECONDS, EMRunner, point_colours
+from emviz.worker import FRAME_SECONDS, EMRunner
 
 DRAW_INTERVAL_MS = 16  # redraw at most at screen rate, however fast snapshots arrive
 # at max speed a frame starts at most this often, and at least MIN_GAP_MS after the last
@@ -80,6 +80,17 @@ def _headline(state: str) -> str:
         if state.startswith(short):
             return short
     return state
+
+
+def _in_palette(colours):
+    """``of(step, hard, rows=None)``: the points' ARGB32 colours in the window's palette, from
+    ``colours(step, rgb, hard, rows)`` (:meth:`emviz.session.Session.colours_function`); safe
+    in the EM worker's thread, which colours the snapshots it hands over with it."""
+
+    def of(step, hard, rows=None):
+        return colours(step, palette.rgb(step.mixture.k), hard, rows)
+
+    return of
 
 
 def _minus(text: str) -> str:
@@ -537,7 +548,7 @@ class MainWindow(QMainWindow):
 
     def _start_run(self, budget: int) -> bool:
         """EM in the worker's thread, which also colours the points of the snapshots to draw."""
-        self.runner.point_colours = point_colours(self.session.colours_function())
+        self.runner.point_colours = _in_palette(self.session.colours_function())
         self.runner.set_hard(self.canvas.hard_labels)
         self._coloured.clear()  # a run's first snapshot is always coloured: nothing older is needed
         return self.runner.start(self.session.steps, budget)
@@ -1070,9 +1081,9 @@ class MainWindow(QMainWindow):
         self._drawn = index
         # the points' colours in one pass over them (compiled once the kernel is ready), not
         # through an (n, k) array of responsibilities: ~20 ms at 1e6 points instead of ~130
-        colours, rgb = self.session.colours_function(), palette.rgb(step.mixture.k)
+        colours = _in_palette(self.session.colours_function())
         self.canvas.show_step(step, None, colors=self._colours_for(index, history),
-                              colours=lambda rows, hard: colours(step, rgb, hard, rows))
+                              colours=lambda rows, hard: colours(step, hard, rows))
         iterations, values = self.session.curve()
         end = index + 1 if replay else len(iterations)
         self.likelihood.set_history(iterations[:end], values[:end], current=index,
