@@ -347,3 +347,15 @@ def test_the_bound_view_follows_a_run_on_many_points(qtbot, errors):
     lls = {s.log_likelihood for s in window.session.history}
     assert set(shown) <= lls  # every number shown is one of this history's
     assert window.interaction.bound_view.shown[1].log_likelihood == window.session.last.log_likelihood
+
+
+def test_overlays_without_spots_are_not_painted(window):
+    tools = window.interaction.tools
+    overlays = (tools.selection, tools.mean_handles, tools.axis_handles)
+    tools.show_selection(None)
+    tools.show_handles(None)
+    assert not any(item.isVisible() for item in overlays)  # nothing to paint at every frame
+    tools.show_selection((0.5, 0.25))
+    assert tools.selection.isVisible() and tools.selection.getData()[0].tolist() == [0.5]
+    tools.show_selection(None)
+    assert not tools.selection.isVisible()
