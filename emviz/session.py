@@ -272,6 +272,15 @@ class _Curve:
         iterations.flags.writeable = values.flags.writeable = False  # views: the buffers stay writable
         return iterations, values
 
+def _start_on(dataset: Dataset, settings: Settings):
+    """(start, its first step, the EM steps after it); raises DataError or ValueError with
+    what to change when the data cannot start."""
+    start = settings.start(dataset)
+    gmm._checkpoint()  # within gmm.cancellable: stopped before the first E-step too
+    steps = settings.em(dataset, start)
+    return start, next(steps), steps  # iteration 0: the start and its log-likelihood
+
+
 def _starting(dataset: Dataset | None, settings: Settings):
     """(start, its first step, the EM steps after it, what is missing) for the user's own
     points: never raises for data that cannot start, ``missing`` says why instead."""
@@ -279,28 +288,9 @@ def _starting(dataset: Dataset | None, settings: Settings):
     if n < settings.k:
         return None, None, iter(()), _need_points(n, settings.k)
     try:
-        start = settings.start(dataset)
-        steps = settings.em(dataset, start)
-        first = next(steps)
+        return (*_start_on(dataset, settings), "")
     except (DataError, ValueError) as exc:
         return None, None, iter(()), str(exc)
-    return start, first, steps, ""
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A new start worked out by :meth:`Plan.work`, for :meth:`Session.adopt`."""
-
-    dataset: Dataset | None  # the data it starts on (None: the user erased every point)
-    planned_on: np.ndarray  # the session's points when it was planned
-    settings: Settings
-    new_data: bool  # data given to change(): they replace whatever the session has by then
-    edited: bool  # the user's own edited points, kept as they are
-    start: gmm.Mixture | None
-    first: gmm.EMStep | None  # iteration 0: the start and its log-likelihood
-    steps: Iterator[gmm.EMStep]
-    missing: str = ""
-    for_edit: bool = False  # the start an edit left undone (Session.plan_edit_start)
 
 
 @dataclass(frozen=True)
@@ -313,12 +303,12 @@ class Plan:
     goes on being drawn.
     """
 
-    dataset: Dataset | None
-    planned_on: np.ndarray
+    dataset: Dataset | None  # the data it starts on (None: the user erased every point)
+    planned_on: np.ndarray  # the session's points when it was planned
     settings: Settings
-    new_data: bool
-    edited: bool
-    for_edit: bool = False
+    new_data: bool  # data given to change(): they replace whatever the session has by then
+    edited: bool  # the user's own edited points, kept as they are
+    for_edit: bool = False  # the start an edit left undone (Session.plan_edit_start)
 
     @property
     def n(self) -> int:
@@ -329,16 +319,20 @@ class Plan:
         """The start, its first E-step and the EM run after it; raises DataError or ValueError
         with what to change when data given to change() cannot start (the user's edited
         points never raise: :attr:`Prepared.missing` says what they lack)."""
-        dataset, settings = self.dataset, self.settings
         if self.edited:
-            start, first, steps, missing = _starting(dataset, settings)
-        else:
-            start = settings.start(dataset)
-            gmm._checkpoint()  # within gmm.cancellable: stopped before the first E-step too
-            steps = settings.em(dataset, start)
-            first, missing = next(steps), ""
-        return Prepared(dataset, self.planned_on, settings, self.new_data, self.edited, start, first, steps, missing,
-                        self.for_edit)
+            return Prepared(self, *_starting(self.dataset, self.settings))
+        return Prepared(self, *_start_on(self.dataset, self.settings), "")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A new start worked out by :meth:`Plan.work`, for :meth:`Session.adopt`."""
+
+    plan: Plan  # what it was worked out for
+    start: gmm.Mixture | None
+    first: gmm.EMStep | None  # iteration 0: the start and its log-likelihood
+    steps: Iterator[gmm.EMStep]
+    missing: str = ""
 
 
 class Session:
@@ -603,21 +597,19 @@ class Session:
         False (and nothing changes) when it was planned on points the session no longer
         has (an edit or an undo came in between) and was not a change of data: plan again.
         """
-        if not prepared.new_data and prepared.planned_on is not self._points:
+        plan = prepared.plan
+        if not plan.new_data and plan.planned_on is not self._points:
             return False
-        if prepared.for_edit:  # the start of an edit: part of it, the undo list stays
-            if not self.awaiting_start or prepared.settings != self._settings:
+        if plan.for_edit:  # the start of an edit: part of it, the undo list stays
+            if not self.awaiting_start or plan.settings != self._settings:
                 return False
             self._take_start(prepared.start, prepared.first, prepared.steps, prepared.missing)
             return True
-        if prepared.edited:
-            self._settings = prepared.settings
-        else:
-            dataset = prepared.dataset
-            self._template = self._dataset = dataset
-            self._points = dataset.points
+        if not plan.edited:
+            self._template = self._dataset = plan.dataset
+            self._points = plan.dataset.points
             self._edited = False
-            self._settings = prepared.settings
+        self._settings = plan.settings
         self._take_start(prepared.start, prepared.first, prepared.steps, prepared.missing)
         self._undo.clear()
         self._redo.clear()

@@ -143,7 +143,7 @@ def test_a_refusal_worked_out_in_the_thread_is_said_and_the_state_stays(qtbot, w
 def test_the_newest_change_wins_and_the_replaced_one_stops(qtbot, window, held, monkeypatch):
     adopted = []
     adopt = window.session.adopt
-    monkeypatch.setattr(window.session, "adopt", lambda prepared: adopted.append(prepared.settings.k) or adopt(prepared))
+    monkeypatch.setattr(window.session, "adopt", lambda prepared: adopted.append(prepared.plan.settings.k) or adopt(prepared))
     window.model_controls.k.setValue(4)
     assert held.entered.acquire(timeout=10)  # k = 4 is being worked out
     window.model_controls.k.setValue(5)

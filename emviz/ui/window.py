@@ -743,13 +743,13 @@ class MainWindow(QMainWindow):
         if self.notice.isVisible() and self.notice.text() == self._start_notice:
             self.notice.hide()  # "Setting up the start…" is over
         if not self.session.adopt(prepared):
-            if prepared.for_edit:  # an edit's start overtaken by another change, which set up its own
+            if prepared.plan.for_edit:  # an edit's start overtaken by another change, which set up its own
                 self.follow_edit()
             else:  # the points were edited meanwhile: again, on them
-                self._apply(settings=prepared.settings)
+                self._apply(settings=prepared.plan.settings)
             return
         self._paused = False
-        if prepared.new_data:
+        if prepared.plan.new_data:
             self._table = table
             self._show_dataset()
         self.model_controls.show_settings(self.session.settings)
