@@ -93,6 +93,7 @@ class Background(QObject):
     running_changed = Signal(bool)
 
     measured = True  # False: no progress is reported, the bar only says the work goes on
+    stopped_message = "the work stopped before it ended"  # a failure that said nothing itself
     cancel_tip = "Stop; the current data, settings and history stay"
 
     def __init__(self, parent=None):
@@ -177,7 +178,7 @@ class Background(QObject):
         if result is not None and reason == FINISHED_DONE:
             self._deliver(result)
         else:
-            self.failed.emit(failure or "the work stopped before it ended")
+            self.failed.emit(failure or self.stopped_message)
 
 
 class CsvLoader(Background):
@@ -185,6 +186,7 @@ class CsvLoader(Background):
 
     loaded = Signal(object)  # Loaded
     cancel_tip = "Stop loading; the current data, settings and history stay"
+    stopped_message = "the file could not be read (the reading stopped)"
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -221,12 +223,6 @@ class CsvLoader(Background):
 
     def _deliver(self, result):
         self.loaded.emit(result)
-
-    @Slot(str)
-    def _on_finished(self, reason):
-        if self.subject is not None and not (self._result is not None and reason == FINISHED_DONE):
-            self._failure = self._failure or "the file could not be read (the reading stopped)"
-        super()._on_finished(reason)
 
 
 class LoadingBar(QWidget):

@@ -75,6 +75,11 @@ class StartSetter(Background):
         self._begin(_working(plan, source, stop), what, "start")  # stops the one under way (its own event)
         self._stop = stop
 
+    @property
+    def pending(self) -> Plan | None:
+        """The plan being worked out now, or None."""
+        return self.plan if self.running else None
+
     def describe(self) -> str:
         return f"Setting up the start: {self.subject}" if self.subject else ""
 

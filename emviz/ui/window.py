@@ -716,7 +716,7 @@ class MainWindow(QMainWindow):
         if dataset is not None:  # data chosen now win over a file still loading
             self.loader.cancel()
         if dataset is not None and settings is None:
-            pending = self.starter.plan if self.starter.running else None
+            pending = self.starter.pending
             # settings still being set up are the ones in force for the user
             current = pending.settings if pending is not None and not pending.new_data else self.session.settings
             settings = settings_for_new_data(self.session.dataset, dataset, current)
@@ -777,7 +777,7 @@ class MainWindow(QMainWindow):
         While a new start is set up, a change made by hand to the mixture on show would be
         overwritten when it lands; while new data are set up, so would an edit of the points.
         """
-        plan = self.starter.plan if self.starter.running else None
+        plan = self.starter.pending
         if plan is None or plan.for_edit:
             return ""
         if plan.new_data:
@@ -795,10 +795,10 @@ class MainWindow(QMainWindow):
         (Session.plan_edit_start), and drop one no longer wanted (an undo put its start back).
 
         The start waits until the edits pause for EDIT_START_DELAY_MS (or ``now``): a brush
-        stroke edits at every mouse move, and a k-means, which cannot be interrupted, per move
-        would pile up behind the pen.
+        stroke edits at every mouse move, and each of those would otherwise start a k-means
+        (and its thread) only for the next move to stop it.
         """
-        pending = self.starter.plan if self.starter.running else None
+        pending = self.starter.pending
         if pending is not None and not pending.for_edit:
             if pending.new_data:  # new data replace the edited points when they are ready
                 return
@@ -837,11 +837,10 @@ class MainWindow(QMainWindow):
         if self._forgetting:  # replaced by a newer change: a Step or Run asked for follows that one
             return
         self._queued_budget = 0
-        self._show_state()
+        self._show_state()  # with an edit's start cancelled: "the edited points have no start yet"
         self.model_controls.show_settings(self.session.settings)
         if self.session.awaiting_start:
             self.say("Stopped setting up a start on the edited points: Step or Run sets one up")
-            self._draw_latest()
             return
         self.say("Stopped setting up the new start: the data, settings and history are as they were")
 
@@ -853,7 +852,7 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot use these settings", str(exc))
             self.model_controls.show_settings(self.session.settings)
             return
-        plan = self.starter.plan if self.starter.running else None
+        plan = self.starter.pending
         if plan is not None and settings == plan.settings:  # the start under way has these already
             return
         if plan is not None and plan.new_data:  # new data are being set up: with these settings now
